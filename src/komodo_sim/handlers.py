@@ -1,0 +1,719 @@
+"""Core's read, write and execute requests, one small function each, registered by name.
+
+A handler takes (sim, user, params) and returns the bare response body, or raises CoreError.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Any, Callable
+
+from .errors import BadParams, CoreError, admin_only, busy, not_found
+from .executions import EXECUTIONS, is_busy
+from .mongo import matches
+from .seed import default_config, default_info
+from .state import KINDS, Resource, User, is_object_id, new_id, now_ms
+from .views import list_item, minimal_stats, page_of, query_items, summary
+
+if TYPE_CHECKING:
+    from .app import Simulator
+
+Handler = Callable[["Simulator", User, dict[str, Any]], Any]
+READ: dict[str, Handler] = {}
+WRITE: dict[str, Handler] = {}
+EXECUTE: dict[str, Handler] = {}
+
+# The parameter naming each kind's target in read and execute requests.
+PARAM = {"Server": "server", "Deployment": "deployment", "Stack": "stack", "Build": "build", "Repo": "repo",
+         "Procedure": "procedure", "Action": "action", "ResourceSync": "sync", "Builder": "builder",
+         "Alerter": "alerter"}
+ACTION_STATES = {
+    "Server": {**{f"pruning_{k}": False for k in ("networks", "containers", "images", "volumes", "builders", "buildx",
+                                                 "system")},
+               **{f"{k}_containers": 0 for k in ("starting", "restarting", "pausing", "unpausing", "stopping",
+                                                 "destroying")}},
+    "Deployment": dict.fromkeys(("pulling", "deploying", "updating", "starting", "restarting", "pausing", "unpausing",
+                                 "stopping", "destroying", "renaming"), False),
+    "Stack": dict.fromkeys(("pulling", "deploying", "starting", "restarting", "pausing", "unpausing", "stopping",
+                            "destroying"), False),
+    "Build": {"building": False},
+    "Repo": dict.fromkeys(("cloning", "pulling", "building", "renaming"), False),
+    "Procedure": {"running": False},
+    "Action": {"running": 0},
+    "ResourceSync": {"syncing": False},
+}
+
+
+def register(table: dict[str, Handler], name: str | None = None) -> Callable[[Handler], Handler]:
+    def decorate(fn: Handler) -> Handler:
+        table[name or fn.__name__] = fn
+        return fn
+    return decorate
+
+
+def required(params: dict[str, Any], key: str, *aliases: str) -> Any:
+    for name in (key, *aliases):
+        if name in params:
+            return params[name]
+    raise BadParams(f"missing field `{key}`")
+
+
+def target_key(kind: str, params: dict[str, Any]) -> str:
+    """Read params name the target by its kind (`deployment`) or by the aliases `id` / `name`."""
+    value = required(params, PARAM[kind], "id", "name")
+    if not isinstance(value, str):
+        raise BadParams(f"invalid type: expected a string for `{PARAM[kind]}`")
+    return value
+
+
+# -- generic resource reads ------------------------------------------------------------------------------------------
+
+def _register_resource_reads(kind: str) -> None:
+    plural = f"{kind}s"
+
+    def list_items(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return query_items(sim.store, user, kind, params)
+
+    def list_full(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
+        ids = [item["id"] for item in query_items(sim.store, user, kind, params)]
+        return [sim.store.resources[kind][i].full() for i in ids]
+
+    def get(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        return sim.store.checked(user, kind, target_key(kind, params)).full()
+
+    def action_state(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        resource = sim.store.checked(user, kind, target_key(kind, params))
+        return {**ACTION_STATES[kind], **resource.action}
+
+    def get_summary(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, int]:
+        return summary(sim.store, user, kind)
+
+    READ[f"List{plural}"] = list_items
+    READ[f"ListFull{plural}"] = list_full
+    READ[f"Get{kind}"] = get
+    READ[f"Get{plural}Summary"] = get_summary
+    if kind in ACTION_STATES:
+        READ[f"Get{kind}ActionState"] = action_state
+
+
+for _kind in KINDS:
+    _register_resource_reads(_kind)
+
+
+@register(READ)
+def GetVersion(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    return {"version": sim.store.version}
+
+
+@register(READ)
+def GetCoreInfo(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    return {"title": "Komodo (simulator)", "monitoring_interval": "15-sec", "webhook_base_url": sim.public_url,
+            "transparent_mode": False, "ui_write_disabled": False, "disable_non_admin_create": False,
+            "disable_confirm_dialog": False, "disable_websocket_reconnect": False, "enable_fancy_toml": False,
+            "timezone": "Etc/UTC", "public_key": "MCowBQYDK2VuAyEAsimulatorpublickeyxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "default_pagination_limit": sim.store.pagination_limit}
+
+
+# -- servers ---------------------------------------------------------------------------------------------------------
+
+def _reachable(sim: Simulator, user: User, params: dict[str, Any]) -> Resource:
+    server = sim.store.checked(user, "Server", target_key("Server", params))
+    if not server.config.get("enabled", True) or server.runtime.get("state") != "Ok":
+        raise CoreError(500, "Server status missing system stats. The Server may be disconnected.")
+    return server
+
+
+@register(READ)
+def GetServerState(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    server = sim.store.checked(user, "Server", target_key("Server", params))
+    return {"status": list_item(sim.store, server)["info"]["state"]}
+
+
+@register(READ)
+def GetSystemStats(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    server = _reachable(sim, user, params)
+    stats = minimal_stats(server.runtime)
+    for key in ("disk_total_gb", "disk_used_gb"):
+        del stats[key]
+    return {**stats, "disks": server.runtime["stats"]["disks"]}
+
+
+@register(READ)
+def GetSystemInformation(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    server = sim.store.resolve("Server", target_key("Server", params))
+    if not sim.store.can(user, server, "Read"):
+        raise CoreError(400, "User does not have required permissions on this Server. Must have at least Read permissions")
+    if server.runtime.get("state") != "Ok" or not server.config.get("enabled", True):
+        raise CoreError(500, "Server status missing system stats. The Server may be disconnected.")
+    return {**server.runtime["system"], "host_name": server.name}
+
+
+@register(READ)
+def GetHistoricalServerStats(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    server = _reachable(sim, user, params)
+    granularity = required(params, "granularity")
+    step = _timelength_ms(granularity)
+    page = params.get("page") or 0
+    stats = server.runtime["stats"]
+    now = now_ms()
+    records = []
+    for i in range(page * 200, page * 200 + 200):
+        wobble = ((i * 37) % 21 - 10) / 2
+        disk = stats["disks"][0]
+        records.append({"ts": now - i * step, "sid": server.id, "cpu_perc": max(0.0, stats["cpu_perc"] + wobble),
+                        "mem_used_gb": stats["mem_used_gb"], "mem_total_gb": stats["mem_total_gb"],
+                        "disk_used_gb": disk["used_gb"], "disk_total_gb": disk["total_gb"], "disks": stats["disks"],
+                        "network_ingress_bytes": stats["network_ingress_bytes"],
+                        "network_egress_bytes": stats["network_egress_bytes"]})
+    return {"stats": records, "next_page": page + 1 if page < 4 else None}
+
+
+_TIMELENGTH = re.compile(r"^(\d+)-(sec|min|hr|day|wk)$")
+
+
+def _timelength_ms(text: Any) -> int:
+    match = _TIMELENGTH.match(text) if isinstance(text, str) else None
+    if not match:
+        raise BadParams(f"unknown variant `{text}`, expected a Timelength such as `5-min`")
+    unit = {"sec": 1_000, "min": 60_000, "hr": 3_600_000, "day": 86_400_000, "wk": 604_800_000}[match[2]]
+    return int(match[1]) * unit
+
+
+def _containers(sim: Simulator, server: Resource) -> list[dict[str, Any]]:
+    containers = []
+    for kind in ("Deployment", "Stack"):
+        for resource in sim.store.resources[kind].values():
+            if resource.config.get("server_id") != server.id:
+                continue
+            services = resource.runtime.get("services") if kind == "Stack" else [
+                {"service": resource.name, "state": resource.runtime.get("state"),
+                 "image": list_item(sim.store, resource)["info"]["image"]}]
+            for service in services or []:
+                state = _container_state(service["state"])
+                if state is None:
+                    continue
+                name = service["service"] if kind == "Deployment" else f"{resource.name}-{service['service']}-1"
+                containers.append({
+                    "server_id": server.id, "server_name": server.name, "name": name,
+                    "id": resource.runtime.get("container_id", resource.id[:12]), "image": service["image"],
+                    "state": state, "status": resource.runtime.get("status"), "networks": ["bridge"],
+                    "ports": [], "volumes": [], "labels": {"komodo.resource": resource.name}})
+    return sorted(containers, key=lambda c: c["name"])
+
+
+def _container_state(state: str | None) -> str | None:
+    if state in (None, "not_deployed", "down", "unknown"):
+        return None
+    return {"unhealthy": "running", "stopped": "exited", "deploying": "created"}.get(state, state)
+
+
+@register(READ)
+def ListContainers(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return _containers(sim, _reachable(sim, user, params))
+
+
+def _log(stdout_lines: list[str], command: str) -> dict[str, Any]:
+    now = now_ms()
+    return {"stage": "get container log", "command": command, "stdout": "\n".join(stdout_lines), "stderr": "",
+            "success": True, "start_ts": now, "end_ts": now}
+
+
+def _tail(params: dict[str, Any]) -> int:
+    tail = params.get("tail", 50)
+    if not isinstance(tail, int) or tail < 0:
+        raise BadParams("invalid value: expected u64 for `tail`")
+    return min(tail, 5000)
+
+
+def _search(lines: list[str], params: dict[str, Any]) -> list[str]:
+    terms = [t.lower() for t in required(params, "terms")]
+    combine = all if params.get("combinator", "Or") == "And" else any
+    invert = bool(params.get("invert"))
+    return [line for line in lines if combine(t in line.lower() for t in terms) != invert]
+
+
+@register(READ)
+def GetContainerLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    server = _reachable(sim, user, params)
+    name = required(params, "container")
+    container = next((c for c in _containers(sim, server) if c["name"] == name), None)
+    if container is None:
+        raise CoreError(500, f"Failed to get container log | No such container: {name}")
+    owner = sim.store.find("Deployment", name) or sim.store.find("Stack", container["labels"]["komodo.resource"])
+    lines = owner.runtime.get("log", []) if owner else []
+    return _log(lines[-_tail(params):] if _tail(params) else [], f"docker logs {name} --tail {_tail(params)}")
+
+
+def _logs_of(sim: Simulator, user: User, kind: str, params: dict[str, Any]) -> Resource:
+    return sim.store.checked(user, kind, target_key(kind, params), "Read", specific="Logs")
+
+
+@register(READ)
+def GetDeploymentLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    deployment = _logs_of(sim, user, "Deployment", params)
+    tail = _tail(params)
+    lines = deployment.runtime.get("log", [])
+    return _log(lines[-tail:] if tail else [], f"docker logs {deployment.name} --tail {tail}")
+
+
+@register(READ)
+def SearchDeploymentLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    deployment = _logs_of(sim, user, "Deployment", params)
+    return _log(_search(deployment.runtime.get("log", []), params), f"docker logs {deployment.name} | grep")
+
+
+@register(READ)
+def GetDeploymentContainer(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    deployment = sim.store.checked(user, "Deployment", target_key("Deployment", params))
+    state = deployment.runtime.get("state", "not_deployed")
+    server = sim.store.resources["Server"].get(deployment.config.get("server_id", ""))
+    container = None
+    if server is not None and server.runtime.get("state") == "Ok":
+        container = next((c for c in _containers(sim, server) if c["name"] == deployment.name), None)
+    return {"state": state, "container": container} if container else {"state": state}
+
+
+@register(READ)
+def GetDeploymentStats(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    deployment = sim.store.checked(user, "Deployment", target_key("Deployment", params))
+    if deployment.runtime.get("state") not in ("running", "unhealthy", "restarting"):
+        raise CoreError(500, f"No stats available for container {deployment.name}. Is it running?")
+    seed = sum(map(ord, deployment.name))
+    return {"name": deployment.name, "cpu_perc": f"{(seed % 60) + 5}.{seed % 10}%",
+            "mem_perc": f"{(seed % 50) + 10}.{seed % 7}%", "mem_usage": f"{256 + seed % 512}MiB / 1GiB",
+            "net_io": f"{seed % 900}kB / {seed % 700}kB", "block_io": "12.3MB / 4.1MB", "pids": str(seed % 40 + 3)}
+
+
+@register(READ)
+def ListStackServices(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
+    stack = sim.store.checked(user, "Stack", target_key("Stack", params))
+    services = []
+    for s in stack.runtime.get("services", []):
+        item = {"stack_id": stack.id, "stack_name": stack.name, "service": s["service"], "image": s["image"],
+                "state": s["state"]}
+        if s["state"] in ("running", "restarting", "exited", "paused"):
+            item["container"] = {"name": f"{stack.name}-{s['service']}-1", "id": new_id()[:12], "image": s["image"],
+                                 "state": _container_state(s["state"]), "status": stack.runtime.get("status"),
+                                 "ports": [], "networks": [], "volumes": [], "labels": {}}
+        services.append(item)
+    return services
+
+
+@register(READ)
+def GetStackLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    stack = _logs_of(sim, user, "Stack", params)
+    required(params, "services")
+    tail = _tail(params)
+    lines = stack.runtime.get("log", [])
+    return _log(lines[-tail:] if tail else [], f"docker compose -p {stack.name} logs --tail {tail}")
+
+
+@register(READ)
+def SearchStackLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    stack = _logs_of(sim, user, "Stack", params)
+    return _log(_search(stack.runtime.get("log", []), params), f"docker compose -p {stack.name} logs | grep")
+
+
+# -- updates, alerts, tags, variables, schedules -----------------------------------------------------------------------
+
+def _mongo_query(params: dict[str, Any]) -> dict[str, Any]:
+    query = params.get("query") or {}
+    if not isinstance(query, dict):
+        raise BadParams("invalid type: expected a map for `query`")
+    return query
+
+
+@register(READ)
+def ListUpdates(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    query, page = _mongo_query(params), params.get("page") or 0
+    store = sim.store
+    matched, skip = [], page * 100
+    for update in reversed(store.updates):
+        if not store.can_see_target(user, update["target"]) or not matches(update, query):
+            continue
+        if skip:
+            skip -= 1
+            continue
+        matched.append(store.update_list_item(update))
+        if len(matched) == 100:
+            break
+    return {"updates": matched, "next_page": page + 1 if len(matched) == 100 else None}
+
+
+@register(READ)
+def GetUpdate(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    update = sim.store.update_index.get(required(params, "id"))
+    if update is None:
+        raise CoreError(500, "no update exists with given id")
+    if update["target"]["type"] == "System" and not user.admin:
+        raise CoreError(500, "user must be admin to view system updates")
+    if not sim.store.can_see_target(user, update["target"]):
+        kind = update["target"]["type"]
+        raise CoreError(500, f"User does not have required permissions on this {kind}. Must have at least Read permissions")
+    return copy.deepcopy(update)
+
+
+@register(READ)
+def ListAlerts(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    query, page = _mongo_query(params), params.get("page") or 0
+    visible = [a for a in reversed(sim.store.alerts)
+               if sim.store.can_see_target(user, a["target"]) and matches(a, query)]
+    chunk = visible[page * 100:(page + 1) * 100]
+    return {"alerts": copy.deepcopy(chunk), "next_page": page + 1 if len(visible) > (page + 1) * 100 else None}
+
+
+@register(READ)
+def GetAlert(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    alert_id = required(params, "id")
+    alert = next((a for a in sim.store.alerts if a["_id"]["$oid"] == alert_id), None)
+    if alert is None or not sim.store.can_see_target(user, alert["target"]):
+        raise CoreError(500, "no alert found with given id")
+    return copy.deepcopy(alert)
+
+
+@register(READ)
+def ListTags(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
+    query = _mongo_query(params)
+    return [dict(tag) for tag in sorted(sim.store.tags.values(), key=lambda t: t["name"]) if matches(tag, query)]
+
+
+@register(READ)
+def GetTag(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    return dict(sim.store.tags[sim.store.tag_id(required(params, "tag"))])
+
+
+def _variable_view(user: User, variable: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(variable)
+    if variable["is_secret"] and not user.admin:
+        shown["value"] = "#" * len(variable["value"])
+    return shown
+
+
+@register(READ)
+def ListVariables(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_variable_view(user, v) for _, v in sorted(sim.store.variables.items())]
+
+
+@register(READ)
+def GetVariable(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    name = required(params, "name")
+    if name not in sim.store.variables:
+        raise CoreError(500, f"Did not find any Variable matching {name}")
+    return _variable_view(user, sim.store.variables[name])
+
+
+@register(READ)
+def ListSchedules(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
+    schedules = []
+    for kind in ("Procedure", "Action"):
+        for r in sim.store.visible(user, kind):
+            if not r.config.get("schedule"):
+                continue
+            schedules.append({
+                "target": r.target(), "name": r.name, "schedule_format": r.config.get("schedule_format", "English"),
+                "schedule": r.config["schedule"], "enabled": r.config.get("schedule_enabled", False),
+                "schedule_timezone": r.config.get("schedule_timezone", ""), "tags": list(r.tags),
+                "last_run_at": r.runtime.get("last_run_at"), "next_scheduled_run": r.runtime.get("next_scheduled_run")})
+    schedules.sort(key=lambda s: s["name"])
+    return page_of(schedules, params, sim.store.pagination_limit)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return '"""\n' + value + '"""' if "\n" in value else '"' + value.replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+
+
+def _toml(sim: Simulator, resources: list[Resource], include_variables: bool) -> str:
+    blocks = []
+    defaults = {kind: default_config(kind) for kind in KINDS}
+    for r in resources:
+        section = {"ResourceSync": "resource_sync"}.get(r.kind, r.kind.lower())
+        tags = [sim.store.tags[t]["name"] for t in r.tags if t in sim.store.tags]
+        lines = [f"[[{section}]]", f'name = "{r.name}"']
+        if r.description:
+            lines.append(f"description = {_toml_value(r.description)}")
+        if tags:
+            lines.append(f"tags = {_toml_value(tags)}")
+        changed = {k: v for k, v in r.config.items() if defaults[r.kind].get(k) != v}
+        if changed:
+            lines.append(f"[{section}.config]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in changed.items()]
+        blocks.append("\n".join(lines))
+    if include_variables:
+        for v in sim.store.variables.values():
+            blocks.append(f'[[variable]]\nname = "{v["name"]}"\nvalue = {_toml_value(v["value"])}'
+                          + ("\nis_secret = true" if v["is_secret"] else ""))
+    return "\n\n".join(blocks) + "\n"
+
+
+@register(READ)
+def ExportResourcesToToml(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, str]:
+    resources = [sim.store.checked(user, t["type"], t["id"]) for t in params.get("targets") or []]
+    return {"toml": _toml(sim, resources, bool(params.get("include_variables")) and user.admin)}
+
+
+@register(READ)
+def ExportAllResourcesToToml(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, str]:
+    resources = [r for kind in KINDS for r in sorted(sim.store.visible(user, kind), key=lambda r: r.name)]
+    return {"toml": _toml(sim, resources, bool(params.get("include_variables")) and user.admin)}
+
+
+# -- writes ----------------------------------------------------------------------------------------------------------
+
+ADMIN_ONLY_CREATE = {"Action", "Alerter", "Builder", "ResourceSync", "Server", "Build"}
+
+
+def normalise_name(kind: str, name: str) -> str:
+    name = name.strip()
+    if kind in ("Build", "Stack"):
+        return re.sub(r"[^a-z0-9_-]", "_", name.lower())
+    if kind == "Deployment":
+        return re.sub(r"[^a-zA-Z0-9_.-]", "_", name)
+    if kind == "Repo":
+        return name.replace(" ", "_")
+    return name
+
+
+def _write_update(sim: Simulator, user: User, operation: str, target: dict[str, str], logs: list[str],
+                  success: bool = True) -> dict[str, Any]:
+    now = now_ms()
+    update = {"_id": {"$oid": new_id(now)}, "operation": operation, "start_ts": now, "success": success,
+              "operator": user.id, "target": target, "status": "Complete", "end_ts": now,
+              "logs": [{"stage": operation, "command": "", "stdout": line, "stderr": "", "success": success,
+                        "start_ts": now, "end_ts": now} for line in logs]}
+    return sim.store.add_update(update)
+
+
+def _resolve_references(sim: Simulator, user: User, kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Create/Update accept names for attached servers and builds and store their ids."""
+    config = dict(config)
+    for key, ref_kind in (("server_id", "Server"), ("server", "Server"), ("builder_id", "Builder")):
+        if config.get(key):
+            config["server_id" if key == "server" else key] = sim.store.resolve(ref_kind, config.pop(key)).id
+    image = config.get("image")
+    if kind == "Deployment" and isinstance(image, dict) and image.get("type") == "Build":
+        build = sim.store.resolve("Build", image["params"].get("build_id") or image["params"].get("build", ""))
+        config["image"] = {"type": "Build", "params": {"build_id": build.id, "version": image["params"].get(
+            "version", {"major": 0, "minor": 0, "patch": 0})}}
+    for key in ("environment", "ports", "volumes", "labels", "build_args", "secret_args"):
+        if isinstance(config.get(key), list):
+            config[key] = "\n".join(config[key])  # Core also takes the list form and stores lines
+    return config
+
+
+def _merge(current: dict[str, Any], partial: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    for key, value in partial.items():
+        if value is not None:
+            merged[key] = value
+    return merged
+
+
+def _register_resource_writes(kind: str) -> None:
+    def create(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        name = required(params, "name")
+        if not isinstance(name, str):
+            raise BadParams("invalid type: expected a string for `name`")
+        if kind in ADMIN_ONLY_CREATE and not user.admin:
+            raise CoreError(403, f"User does not have permissions to create {kind}.")
+        name = normalise_name(kind, name)
+        if not name:
+            raise CoreError(400, "Must provide non-empty name for resource")
+        if is_object_id(name):
+            raise CoreError(400, "Valid ObjectIds cannot be used as names")
+        if sim.store.find(kind, name):
+            raise CoreError(409, f"Resource with name '{name}' already exists")
+        config = params.get("config") or {}
+        if not isinstance(config, dict):
+            raise BadParams(f"invalid type: expected struct _Partial{kind}Config")
+        config = _resolve_references(sim, user, kind, config)
+        info = default_info(kind)
+        resource = Resource(kind=kind, id=new_id(), name=name, config=_merge(default_config(kind), config),
+                            info=dict(info) if isinstance(info, dict) else info,
+                            runtime={"state": {"Deployment": "not_deployed", "Stack": "down"}.get(kind, "Unknown")})
+        sim.store.add(resource)
+        sim.store.grant(user, resource, "Write")
+        _write_update(sim, user, f"Create{kind}", resource.target(), [f"created {kind.lower()} {name}"])
+        return resource.full()
+
+    def update(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        resource = sim.store.checked(user, kind, required(params, "id"), "Write")
+        config = required(params, "config")
+        if not isinstance(config, dict):
+            raise BadParams(f"invalid type: expected struct _Partial{kind}Config")
+        if is_busy(resource):
+            raise busy(kind)
+        config = _resolve_references(sim, user, kind, config)
+        merged = _merge(resource.config, config)
+        if merged != resource.config:
+            resource.config = merged
+            resource.updated_at = now_ms()
+            _write_update(sim, user, f"Update{kind}", resource.target(), [f"updated config of {resource.name}"])
+        return resource.full()
+
+    def rename(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        resource = sim.store.checked(user, kind, required(params, "id"), "Write")
+        name = normalise_name(kind, required(params, "name"))
+        if not name:
+            raise CoreError(400, "Must provide non-empty name for resource")
+        if sim.store.find(kind, name):
+            raise CoreError(409, f"Resource with name '{name}' already exists")
+        old = resource.name
+        sim.store.rename(resource, name)
+        return _write_update(sim, user, f"Rename{kind}", resource.target(), [f"renamed {old} to {name}"])
+
+    def delete(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        resource = sim.store.checked(user, kind, required(params, "id"), "Write")
+        if is_busy(resource):
+            raise busy(kind)
+        logs = []
+        if kind in ("Deployment", "Stack") and resource.runtime.get("state") not in ("not_deployed", "down", None):
+            logs.append(f"destroyed {'container' if kind == 'Deployment' else 'compose project'} {resource.name}")
+        full = resource.full()
+        sim.store.remove(resource)
+        _write_update(sim, user, f"Delete{kind}", resource.target(), logs + [f"deleted {kind.lower()} {resource.name}"])
+        return full
+
+    WRITE[f"Create{kind}"] = create
+    WRITE[f"Update{kind}"] = update
+    WRITE[f"Rename{kind}"] = rename
+    WRITE[f"Delete{kind}"] = delete
+
+
+for _kind in KINDS:
+    _register_resource_writes(_kind)
+
+
+@register(WRITE)
+def UpdateResourceMeta(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    target = required(params, "target")
+    if not isinstance(target, dict) or "type" not in target:
+        raise BadParams("invalid type: expected internally tagged enum ResourceTarget")
+    if target["type"] == "System":
+        raise CoreError(400, "Cannot update meta of System resource target")
+    if target["type"] not in KINDS:
+        raise BadParams(f"unknown variant `{target['type']}`")
+    resource = sim.store.checked(user, target["type"], target.get("id", ""), "Write")
+    if params.get("description") is not None:
+        resource.description = params["description"]
+    if params.get("template") is not None:
+        resource.template = bool(params["template"])
+    if params.get("tags") is not None:
+        resource.tags = [sim.store.tag_id(tag, create_for=user) for tag in params["tags"]]
+    resource.updated_at = now_ms()
+    return {}
+
+
+@register(WRITE)
+def CreateTag(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    name = required(params, "name")
+    if is_object_id(name):
+        raise CoreError(400, "Tag name cannot be ObjectId")
+    if any(t["name"] == name for t in sim.store.tags.values()):
+        raise CoreError(409, f"Tag with name '{name}' already exists")
+    return dict(sim.store.tags[sim.store.add_tag(name, owner=user.id, color=params.get("color") or "Slate")])
+
+
+def _admin_variable(user: User, verb: str) -> None:
+    if not user.admin:
+        raise admin_only(f"Only Admins can {verb} Variables")
+
+
+def _variable(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
+    name = required(params, "name")
+    if name not in sim.store.variables:
+        raise not_found("Variable", name)
+    return sim.store.variables[name]
+
+
+@register(WRITE)
+def CreateVariable(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    _admin_variable(user, "create")
+    name = required(params, "name")
+    if not isinstance(name, str) or not name.strip():
+        raise CoreError(400, "Variable name cannot be empty")
+    if name in sim.store.variables:
+        raise CoreError(409, f"Variable with name '{name}' already exists")
+    variable = {"name": name, "value": params.get("value", ""), "description": params.get("description", ""),
+                "is_secret": bool(params.get("is_secret", False))}
+    sim.store.variables[name] = variable
+    _write_update(sim, user, "CreateVariable", {"type": "System", "id": "system"}, [f"created variable {name}"])
+    return dict(variable)
+
+
+def _variable_setter(field: str, operation: str) -> Handler:
+    def handler(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        _admin_variable(user, "update")
+        variable = _variable(sim, params)
+        variable[field] = required(params, field)
+        _write_update(sim, user, operation, {"type": "System", "id": "system"}, [f"updated variable {variable['name']}"])
+        return dict(variable)
+    return handler
+
+
+WRITE["UpdateVariableValue"] = _variable_setter("value", "UpdateVariableValue")
+WRITE["UpdateVariableDescription"] = _variable_setter("description", "UpdateVariableValue")
+WRITE["UpdateVariableIsSecret"] = _variable_setter("is_secret", "UpdateVariableValue")
+
+
+@register(WRITE)
+def DeleteVariable(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    _admin_variable(user, "delete")
+    variable = _variable(sim, params)
+    del sim.store.variables[variable["name"]]
+    _write_update(sim, user, "DeleteVariable", {"type": "System", "id": "system"}, [f"deleted {variable['name']}"])
+    return dict(variable)
+
+
+@register(WRITE)
+def CloseAlert(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    if not user.admin:
+        raise admin_only()
+    alert_id = required(params, "id")
+    alert = next((a for a in sim.store.alerts if a["_id"]["$oid"] == alert_id), None)
+    if alert is None:
+        raise CoreError(500, "no alert found with given id")
+    alert["resolved"], alert["resolved_ts"] = True, now_ms()
+    return {}
+
+
+# -- executes --------------------------------------------------------------------------------------------------------
+
+def _register_execution(operation: str) -> None:
+    spec = EXECUTIONS[operation]
+
+    def execute(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        required(params, spec.param)  # execute params take no `id`/`name` aliases
+        return sim.executor.start(user, operation, params)
+
+    EXECUTE[operation] = execute
+
+
+for _operation in EXECUTIONS:
+    _register_execution(_operation)
+
+
+def _cancel(kind: str, operation: str, flag: str) -> Handler:
+    def handler(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+        key = required(params, PARAM[kind])
+        resource = sim.store.resolve(kind, key)
+        if not sim.store.can(user, resource, "Execute"):
+            raise CoreError(500, f"User does not have required permissions on this {kind}. "
+                                 "Must have at least Execute permissions")
+        sim.executor.cancel(kind, key, flag, params.get("update_id"))
+        return _write_update(sim, user, operation, resource.target(), [f"cancelled {kind.lower()} {resource.name}"])
+    return handler
+
+
+EXECUTE["CancelBuild"] = _cancel("Build", "CancelBuild", "building")
+EXECUTE["CancelRepoBuild"] = _cancel("Repo", "CancelRepoBuild", "building")
+EXECUTE["CancelProcedure"] = _cancel("Procedure", "CancelProcedure", "running")
+EXECUTE["CancelAction"] = _cancel("Action", "CancelAction", "running")

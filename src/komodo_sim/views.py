@@ -1,0 +1,353 @@
+"""Komodo's list items, summaries and `ResourceQuery` filtering over the store."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .errors import BadParams
+from .state import Resource, Store, User
+
+
+def _name_of(store: Store, kind: str, resource_id: str) -> str | None:
+    found = store.resources[kind].get(resource_id) if resource_id else None
+    return found.name if found else None
+
+
+def _git(resource: Resource) -> dict[str, Any]:
+    config = resource.config
+    repo, provider = config.get("repo", ""), config.get("git_provider", "github.com")
+    return {
+        "linked_repo": config.get("linked_repo", ""),
+        "git_provider": provider,
+        "repo": repo,
+        "branch": config.get("branch", "main"),
+        "repo_link": f"https://{provider}/{repo}/tree/{config.get('branch', 'main')}" if repo else "",
+    }
+
+
+def server_info(store: Store, r: Resource) -> dict[str, Any]:
+    c, rt = r.config, r.runtime
+    state = "Disabled" if not c.get("enabled", True) else rt.get("state", "Ok")
+    info: dict[str, Any] = {
+        "state": state,
+        "alerting_thresholds": {
+            key: c.get(key, default)
+            for key, default in (("cpu_warning", 75.0), ("cpu_critical", 90.0), ("mem_warning", 75.0),
+                                 ("mem_critical", 90.0), ("disk_warning", 75.0), ("disk_critical", 90.0))
+        },
+        "region": c.get("region", ""),
+        "address": c.get("address", ""),
+        "external_address": c.get("external_address", ""),
+        "send_unreachable_alerts": c.get("send_unreachable_alerts", True),
+        "send_cpu_alerts": c.get("send_cpu_alerts", True),
+        "send_mem_alerts": c.get("send_mem_alerts", True),
+        "send_disk_alerts": c.get("send_disk_alerts", True),
+        "send_version_mismatch_alerts": c.get("send_version_mismatch_alerts", True),
+        "terminals_disabled": False,
+        "container_terminals_disabled": False,
+    }
+    if state == "Ok":
+        info |= {"stats": minimal_stats(rt), "core_count": rt["system"]["core_count"],
+                 "logical_core_count": rt["system"]["logical_core_count"], "version": store.version,
+                 "public_ip": rt.get("public_ip")}
+    elif state == "NotOk":
+        info["err"] = {"error": rt.get("error", "Failed to connect to Periphery"), "trace": rt.get("trace", [])}
+    return info
+
+
+def minimal_stats(rt: dict[str, Any]) -> dict[str, Any]:
+    stats = rt["stats"]
+    return {
+        "cpu_perc": stats["cpu_perc"],
+        "load_average": stats["load_average"],
+        "mem_free_gb": stats["mem_total_gb"] - stats["mem_used_gb"],
+        "mem_used_gb": stats["mem_used_gb"],
+        "mem_total_gb": stats["mem_total_gb"],
+        "mem_buff_cache_gb": 0.8,
+        "mem_zfs_arc_gb": 0.0,
+        "swap_total_gb": 2.0,
+        "swap_used_gb": 0.1,
+        "disk_total_gb": sum(d["total_gb"] for d in stats["disks"]),
+        "disk_used_gb": sum(d["used_gb"] for d in stats["disks"]),
+        "network_ingress_bytes": stats["network_ingress_bytes"],
+        "network_egress_bytes": stats["network_egress_bytes"],
+        "polling_rate": "5-sec",
+        "refresh_ts": stats["refresh_ts"],
+        "refresh_list_ts": stats["refresh_ts"],
+    }
+
+
+def deployment_image(store: Store, r: Resource) -> str:
+    image = r.config["image"]
+    if image["type"] == "Build":
+        build = store.resources["Build"].get(image["params"]["build_id"])
+        v = image["params"].get("version") or (build.config["version"] if build else {"major": 0, "minor": 0, "patch": 0})
+        return f"{build.name if build else 'unknown'}:{v['major']}.{v['minor']}.{v['patch']}"
+    return image["params"]["image"]
+
+
+def deployment_info(store: Store, r: Resource) -> dict[str, Any]:
+    image = r.config["image"]
+    info = {
+        "state": r.runtime.get("state", "not_deployed"),
+        "status": r.runtime.get("status"),
+        "custom_name": r.config.get("custom_name", ""),
+        "image": deployment_image(store, r),
+        "update_available": r.runtime.get("update_available", False),
+        "swarm_id": r.config.get("swarm_id", ""),
+        "server_id": r.config.get("server_id", ""),
+        "server_name": _name_of(store, "Server", r.config.get("server_id", "")),
+    }
+    if image["type"] == "Build":
+        info["build_id"] = image["params"]["build_id"]
+    return info
+
+
+def stack_info(store: Store, r: Resource) -> dict[str, Any]:
+    rt = r.runtime
+    return {
+        "swarm_id": r.config.get("swarm_id", ""),
+        "server_id": r.config.get("server_id", ""),
+        "server_name": _name_of(store, "Server", r.config.get("server_id", "")),
+        "files_on_host": r.config.get("files_on_host", False),
+        "file_contents": bool(r.config.get("file_contents")),
+        **_git(r),
+        "state": rt.get("state", "down"),
+        "status": rt.get("status"),
+        "services": [{"service": s["service"], "image": s["image"], "update_available": False}
+                     for s in rt.get("services", [])],
+        "auto_update_all_services": r.config.get("auto_update_all_services", False),
+        "project_missing": rt.get("state", "down") == "down",
+        "missing_files": [],
+        "deployed_hash": rt.get("deployed_hash"),
+        "latest_hash": rt.get("deployed_hash"),
+    }
+
+
+def build_info(store: Store, r: Resource) -> dict[str, Any]:
+    registry = (r.config.get("image_registry") or [{}])[0]
+    return {
+        "state": "Building" if r.action.get("building") else r.runtime.get("state", "Unknown"),
+        "last_built_at": r.info.get("last_built_at", 0),
+        "version": r.config.get("version", {"major": 0, "minor": 0, "patch": 0}),
+        "builder_id": r.config.get("builder_id", ""),
+        "files_on_host": r.config.get("files_on_host", False),
+        "dockerfile_contents": bool(r.config.get("dockerfile")),
+        **_git(r),
+        "built_hash": r.info.get("built_hash"),
+        "latest_hash": r.info.get("latest_hash"),
+        "image_registry_domain": registry.get("domain"),
+    }
+
+
+def repo_info(store: Store, r: Resource) -> dict[str, Any]:
+    busy = next((state for flag, state in (("cloning", "Cloning"), ("pulling", "Pulling"), ("building", "Building"))
+                 if r.action.get(flag)), None)
+    return {
+        "server_id": r.config.get("server_id", ""),
+        "server_name": _name_of(store, "Server", r.config.get("server_id", "")),
+        "builder_id": r.config.get("builder_id", ""),
+        "last_pulled_at": r.info.get("last_pulled_at", 0),
+        "last_built_at": r.info.get("last_built_at", 0),
+        **_git(r),
+        "state": busy or r.runtime.get("state", "Unknown"),
+        "cloned_hash": r.runtime.get("cloned_hash"),
+        "cloned_message": r.runtime.get("cloned_message"),
+        "built_hash": r.info.get("built_hash"),
+        "latest_hash": r.info.get("latest_hash"),
+    }
+
+
+def _scheduled_info(r: Resource, running: bool) -> dict[str, Any]:
+    return {
+        "state": "Running" if running else r.runtime.get("state", "Unknown"),
+        "last_run_at": r.runtime.get("last_run_at"),
+        "next_scheduled_run": r.runtime.get("next_scheduled_run") if r.config.get("schedule_enabled") else None,
+        "schedule_error": r.runtime.get("schedule_error"),
+    }
+
+
+def procedure_info(store: Store, r: Resource) -> dict[str, Any]:
+    return {"stages": len(r.config.get("stages", [])), **_scheduled_info(r, bool(r.action.get("running")))}
+
+
+def action_info(store: Store, r: Resource) -> dict[str, Any]:
+    return _scheduled_info(r, r.action.get("running", 0) > 0)
+
+
+def sync_info(store: Store, r: Resource) -> dict[str, Any]:
+    return {
+        "last_sync_ts": r.runtime.get("last_sync_ts", 0),
+        "files_on_host": r.config.get("files_on_host", False),
+        "file_contents": bool(r.config.get("file_contents")),
+        "managed": r.config.get("managed", False),
+        "resource_path": r.config.get("resource_path", []),
+        **_git(r),
+        "last_sync_hash": r.runtime.get("last_sync_hash"),
+        "last_sync_message": r.runtime.get("last_sync_message"),
+        "state": "Syncing" if r.action.get("syncing") else r.runtime.get("state", "Unknown"),
+    }
+
+
+def builder_info(store: Store, r: Resource) -> dict[str, Any]:
+    config = r.config
+    return {"builder_type": config["type"], "instance_type": config["params"].get("instance_type")}
+
+
+def alerter_info(store: Store, r: Resource) -> dict[str, Any]:
+    return {"enabled": r.config.get("enabled", True), "endpoint_type": r.config["endpoint"]["type"]}
+
+
+LIST_INFO: dict[str, Callable[[Store, Resource], dict[str, Any]]] = {
+    "Server": server_info,
+    "Deployment": deployment_info,
+    "Stack": stack_info,
+    "Build": build_info,
+    "Repo": repo_info,
+    "Procedure": procedure_info,
+    "Action": action_info,
+    "ResourceSync": sync_info,
+    "Builder": builder_info,
+    "Alerter": alerter_info,
+}
+
+
+def list_item(store: Store, r: Resource) -> dict[str, Any]:
+    return {"id": r.id, "type": r.kind, "name": r.name, "template": r.template, "tags": list(r.tags),
+            "info": LIST_INFO[r.kind](store, r)}
+
+
+def _string_list(value: Any) -> list[str]:
+    """Core's `string_list_deserializer`: a list, or a comma/newline separated string."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise BadParams("invalid type: expected a sequence of strings")
+
+
+def _specific_filter(kind: str, specific: dict[str, Any]) -> Callable[[Resource, dict[str, Any]], bool]:
+    """`query.specific`: states (on the list item info) and the stored-id filters (raw `$in` on config)."""
+    states = set(_string_list(specific.get("states")))
+    id_filters = {
+        key: set(_string_list(specific.get(key)))
+        for key in ("server_ids", "swarm_ids", "builder_ids", "repos", "linked_repos")
+        if specific.get(key) is not None
+    }
+    config_key = {"server_ids": "server_id", "swarm_ids": "swarm_id", "builder_ids": "builder_id",
+                  "repos": "repo", "linked_repos": "linked_repo"}
+    build_ids = set(_string_list(specific.get("build_ids")))
+    update_available = specific.get("update_available")
+    scheduled = specific.get("scheduled")
+
+    def keep(r: Resource, info: dict[str, Any]) -> bool:
+        if states and info.get("state") not in states:
+            return False
+        for key, wanted in id_filters.items():
+            if wanted and r.config.get(config_key[key], "") not in wanted:
+                return False
+        if build_ids and info.get("build_id") not in build_ids:
+            return False
+        if update_available and not info.get("update_available"):
+            return False
+        if scheduled is not None and bool(r.config.get("schedule_enabled")) != bool(scheduled):
+            return False
+        return True
+
+    return keep
+
+
+SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "Name": lambda item: item["name"].lower(),
+    "State": lambda item: str(item["info"].get("state", "")),
+    "Region": lambda item: item["info"].get("region", ""),
+    "Image": lambda item: item["info"].get("image", ""),
+    "Host": lambda item: item["info"].get("server_name") or "",
+    "Source": lambda item: item["info"].get("repo", ""),
+    "Branch": lambda item: item["info"].get("branch", ""),
+    "NextRun": lambda item: item["info"].get("next_scheduled_run") or 0,
+    "Provider": lambda item: item["info"].get("builder_type", ""),
+    "Type": lambda item: item["info"].get("endpoint_type", ""),
+    "Enabled": lambda item: item["info"].get("enabled", False),
+}
+
+
+def query_items(store: Store, user: User, kind: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Core's `list_items_for_user`: permission filter, ResourceQuery, states, sort, then page/limit."""
+    query = params.get("query") or {}
+    if not isinstance(query, dict):
+        raise BadParams("invalid type: expected struct ResourceQuery")
+    names = set(_string_list(query.get("names")))
+    terms = [t.lower() for t in _string_list(query.get("terms"))]
+    tag_ids = [store.tag_id(t) for t in _string_list(query.get("tags"))]
+    any_tag = query.get("tag_behavior", "All") == "Any"
+    templates = query.get("templates", "Include")
+    keep_specific = _specific_filter(kind, query.get("specific") or {})
+
+    items = []
+    for r in store.visible(user, kind):
+        if names and r.id not in names and r.name not in names:
+            continue
+        if terms and not all(t in r.name.lower() for t in terms):
+            continue
+        if tag_ids and not (any if any_tag else all)(t in r.tags for t in tag_ids):
+            continue
+        if (templates == "Exclude" and r.template) or (templates == "Only" and not r.template):
+            continue
+        item = list_item(store, r)
+        if keep_specific(r, item["info"]):
+            items.append(item)
+
+    sort_key = SORT_KEYS.get(params.get("sort_by") or "Name", SORT_KEYS["Name"])
+    items.sort(key=lambda item: (sort_key(item), item["name"]), reverse=bool(params.get("sort_desc")))
+    return page_of(items, params, store.pagination_limit)
+
+
+def page_of(items: list[Any], params: dict[str, Any], default_limit: int) -> list[Any]:
+    """`limit` missing/null means Core's default (50); `limit: 0` means everything; skip = page × limit."""
+    limit, page = params.get("limit"), params.get("page") or 0
+    if limit is None:
+        limit = default_limit
+    if not isinstance(limit, int) or not isinstance(page, int) or limit < 0 or page < 0:
+        raise BadParams("invalid value: expected u64")
+    if limit == 0:
+        return items
+    return items[page * limit:(page + 1) * limit]
+
+
+def summary(store: Store, user: User, kind: str) -> dict[str, int]:
+    infos = [LIST_INFO[kind](store, r) for r in store.visible(user, kind)]
+    states = [info.get("state") for info in infos]
+    count = states.count
+    total = len(infos)
+    match kind:
+        case "Server":
+            ok = [i for i in infos if i["state"] == "Ok"]
+            warning = sum(1 for i in ok if i["stats"]["cpu_perc"] >= i["alerting_thresholds"]["cpu_warning"])
+            return {"total": total, "healthy": len(ok) - warning, "warning": warning,
+                    "unhealthy": count("NotOk"), "disabled": count("Disabled")}
+        case "Deployment":
+            return {"total": total, "running": count("running"),
+                    "stopped": sum(count(s) for s in ("exited", "created", "paused", "dead", "restarting", "removing")),
+                    "not_deployed": count("not_deployed"), "unhealthy": count("unhealthy"), "unknown": count("unknown")}
+        case "Stack":
+            return {"total": total, "running": count("running"),
+                    "stopped": sum(count(s) for s in ("stopped", "paused", "created", "restarting", "dead", "removing")),
+                    "down": count("down"), "unhealthy": count("unhealthy"), "unknown": count("unknown")}
+        case "Build":
+            return {"total": total, "ok": count("Ok"), "failed": count("Failed"), "building": count("Building"),
+                    "unknown": count("Unknown")}
+        case "Repo":
+            return {"total": total, "ok": count("Ok"), "cloning": count("Cloning"), "pulling": count("Pulling"),
+                    "building": count("Building"), "failed": count("Failed"), "unknown": count("Unknown")}
+        case "Procedure" | "Action":
+            return {"total": total, "ok": count("Ok"), "running": count("Running"), "failed": count("Failed"),
+                    "unknown": count("Unknown")}
+        case "ResourceSync":
+            return {"total": total, "ok": count("Ok"), "syncing": count("Syncing"), "pending": count("Pending"),
+                    "failed": count("Failed"), "unknown": count("Unknown")}
+        case "Builder" | "Alerter":
+            return {"total": total}
+    raise AssertionError(kind)
