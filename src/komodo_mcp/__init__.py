@@ -1,0 +1,3 @@
+"""komodo-mcp: an MCP server for Komodo (komo.do)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,183 @@
+"""The `komodo-mcp` command: serve (default), simulator, tools, call. Turns flags into Settings; nothing else.
+
+Heavy imports (the MCP SDK, the simulator) happen inside the commands, so `--help` and `--version` are instant and
+the stdio server starts as fast as it can.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from . import __version__
+
+COMMANDS = ("serve", "simulator", "tools", "call")
+
+
+def _server_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--demo", action="store_true", default=None,
+                        help="serve an embedded Komodo simulator instead of a real Komodo")
+    parser.add_argument("--url", help="Komodo Core URL (KOMODO_URL)")
+    parser.add_argument("--toolsets", help="comma-separated toolsets (KOMODO_MCP_TOOLSETS), default read,execute")
+    parser.add_argument("--read-only", action="store_true", default=None, help="only read tools (KOMODO_MCP_READ_ONLY)")
+    parser.add_argument("--show-secrets", action="store_true", default=None,
+                        help="do not mask secret-looking environment values (KOMODO_MCP_SHOW_SECRETS)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="(KOMODO_MCP_LOG_LEVEL)")
+    parser.add_argument("--rate-limit", type=float, dest="rate_limit_per_minute",
+                        help="Komodo requests per minute, 0 = off (KOMODO_MCP_RATE_LIMIT)")
+    parser.add_argument("--exec-delay", type=float, default=2.0,
+                        help="demo mode: seconds a simulated execution takes (default 2)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="komodo-mcp", description="MCP server for Komodo (komo.do).")
+    parser.add_argument("--version", action="version", version=f"komodo-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the MCP server (the default command)")
+    _server_flags(serve)
+    serve.add_argument("--transport", choices=["stdio", "http"], help="(KOMODO_MCP_TRANSPORT) default stdio")
+    serve.add_argument("--host", help="HTTP bind address (KOMODO_MCP_HOST) default 127.0.0.1")
+    serve.add_argument("--port", type=int, help="HTTP port (KOMODO_MCP_PORT) default 8000")
+
+    sim = commands.add_parser("simulator", help="run the Komodo simulator on its own")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=9120)
+    sim.add_argument("--resources", type=int, default=0, help="generate this many extra deployments")
+    sim.add_argument("--exec-delay", type=float, default=2.0, help="seconds a simulated execution takes")
+
+    tools = commands.add_parser("tools", help="list the tools this configuration exposes")
+    _server_flags(tools)
+    tools.add_argument("--json", action="store_true", help="print the MCP tool definitions as JSON")
+
+    call = commands.add_parser("call", help="call one tool and print its result (exit 1 on error)")
+    _server_flags(call)
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "serve")
+    args = build_parser().parse_args(argv)
+    if args.command == "simulator":
+        return _simulator(args)
+    settings = _settings(args)
+    from .logs import configure
+
+    configure(settings.log_level)
+    if args.command == "tools":
+        return _tools(settings, args.json)
+    with _komodo_for(settings, args.exec_delay) as settings:
+        if args.command == "call":
+            return _call(settings, args.tool, args.arguments)
+        return _serve(settings)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from .config import Settings
+
+    flags = {key: value for key, value in vars(args).items()
+             if value is not None and key in Settings.model_fields}
+    return Settings(**flags)
+
+
+class _komodo_for:
+    """Demo mode: start the simulator in-process on a free loopback port and point the settings at it."""
+
+    def __init__(self, settings: Any, exec_delay: float) -> None:
+        self.settings, self.exec_delay, self.thread = settings, exec_delay, None
+
+    def __enter__(self) -> Any:
+        if not self.settings.demo:
+            return self.settings
+        import logging
+
+        from pydantic import SecretStr
+
+        from komodo_sim import ADMIN_KEY, ADMIN_SECRET, Simulator, SimulatorThread
+
+        self.thread = SimulatorThread(Simulator(exec_delay=self.exec_delay))
+        url = self.thread.start()
+        logging.getLogger("komodo_mcp.demo").info("demo mode: Komodo simulator at %s", url)
+        return self.settings.model_copy(update={"url": url, "api_key": SecretStr(ADMIN_KEY), "api_secret": SecretStr(ADMIN_SECRET),
+                                                "jwt": None, "username": None, "password": None})
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread:
+            self.thread.stop()
+
+
+def _serve(settings: Any) -> int:
+    from .server import build_server
+
+    server = build_server(settings)
+    if settings.transport == "http":
+        from .transports.http import serve_http
+
+        serve_http(server, settings)
+    else:
+        import anyio
+
+        from .transports.stdio import serve_stdio
+
+        anyio.run(serve_stdio, server)
+    return 0
+
+
+def _tools(settings: Any, as_json: bool) -> int:
+    from .tools._registry import select, to_tool
+
+    tools = [to_tool(spec) for spec in select(settings)]
+    if as_json:
+        print(json.dumps([{"name": t.name, "title": t.title, "description": t.description,
+                           "inputSchema": t.parameters, "annotations": t.annotations.model_dump(by_alias=True,
+                           exclude_none=True)} for t in tools], indent=2))
+        return 0
+    for tool in tools:
+        a = tool.annotations
+        flags = "read-only" if a.read_only_hint else ("destructive" if a.destructive_hint else "changes state")
+        print(f"{tool.name:<40} {flags:<14} {tool.title}")
+    print(f"{len(tools)} tools", file=sys.stderr)
+    return 0
+
+
+def _call(settings: Any, tool: str, arguments: str) -> int:
+    import anyio
+
+    try:
+        parsed = json.loads(arguments)
+    except ValueError as exc:
+        print(json.dumps({"error": f"arguments are not JSON: {exc}", "code": "VALIDATION_ERROR", "status": 400}))
+        return 2
+    result = anyio.run(_call_in_process, settings, tool, parsed)
+    print(json.dumps(result.structured_content if result.structured_content is not None else
+                     [c.model_dump() for c in result.content], indent=2))
+    return 1 if result.is_error else 0
+
+
+async def _call_in_process(settings: Any, tool: str, arguments: dict[str, Any]) -> Any:
+    from mcp.client import Client
+
+    from .server import build_server
+
+    async with Client(build_server(settings, check=False)) as client:
+        return await client.call_tool(tool, arguments)
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET, Simulator
+
+    sim = Simulator(resources=args.resources, exec_delay=args.exec_delay,
+                    public_url=f"http://{args.host}:{args.port}")
+    print(f"Komodo simulator on http://{args.host}:{args.port}\n"
+          f"  admin:  x-api-key {ADMIN_KEY}  x-api-secret {ADMIN_SECRET}\n"
+          f"  viewer: x-api-key {VIEWER_KEY}  x-api-secret {VIEWER_SECRET}", file=sys.stderr)
+    uvicorn.run(sim.app, host=args.host, port=args.port, log_level="warning")
+    return 0

@@ -1,0 +1,169 @@
+"""KomodoClient: one pooled httpx2.AsyncClient speaking Komodo Core's `POST /{read,write,execute}` RPC."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import time
+from typing import Any, Literal
+
+import anyio
+import httpx2
+
+from ..config import Settings
+from . import _status
+from ._ratelimit import TokenBucket
+from .errors import AuthError, KomodoError, RateLimited, TimedOut, Unreachable
+
+Module = Literal["read", "write", "execute", "auth/login"]
+logger = logging.getLogger("komodo_mcp.client")
+
+MAX_RETRY_AFTER_S = 10.0  # a longer Retry-After is handed to the caller as RATE_LIMIT_ERROR instead of waited out
+JWT_RENEW_MARGIN_MS = 60_000
+
+
+class KomodoClient:
+    """Reads retry on network errors, 429 and 502/503/504 with jittered backoff; executes and writes never retry."""
+
+    def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.base_url = settings.url
+        self._http = httpx2.AsyncClient(
+            base_url=settings.url or "http://komodo.invalid", transport=transport,
+            timeout=httpx2.Timeout(settings.timeout, connect=min(settings.timeout, 5.0)),
+            limits=httpx2.Limits(max_connections=64, max_keepalive_connections=32),
+            headers={"content-type": "application/json", "accept": "application/json"},
+        )
+        self._bucket = TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        self._jwt: str | None = settings.jwt.get_secret_value() if settings.jwt else None
+        self._jwt_exp_ms = _jwt_expiry_ms(self._jwt) if self._jwt else None
+        self._login_lock = anyio.Lock()
+        self.calls = 0  # Komodo round trips made, for metrics and benchmarks
+
+    def __repr__(self) -> str:
+        return f"KomodoClient(url={self.base_url!r}, auth={self.settings.auth_mode!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def read(self, operation: str, **params: Any) -> Any:
+        return await self.call("read", operation, params)
+
+    async def write(self, operation: str, **params: Any) -> Any:
+        return await self.call("write", operation, params)
+
+    async def execute(self, operation: str, **params: Any) -> Any:
+        return await self.call("execute", operation, params)
+
+    async def version(self) -> str:
+        """`GET /version`: unauthenticated, answers whether Core is reachable at all."""
+        try:
+            response = await self._http.get("/version")
+        except httpx2.TimeoutException:
+            raise TimedOut("Komodo did not answer in time", {"operation": "version"}) from None
+        except httpx2.TransportError as exc:
+            raise Unreachable(f"Komodo is unreachable: {type(exc).__name__}", {"operation": "version"}) from None
+        return response.text.strip()
+
+    async def call(self, module: Module, operation: str, params: dict[str, Any]) -> Any:
+        if not self.base_url:
+            raise Unreachable("No Komodo URL configured (set KOMODO_URL or use --demo)", {"operation": operation})
+        attempts = 1 + (self.settings.retries if module == "read" else 0)
+        for attempt in range(attempts):
+            try:
+                return await self._call_once(module, operation, params)
+            except (Unreachable, TimedOut, RateLimited) as error:
+                retry_in = self._retry_delay(error, attempt)
+                if attempt + 1 >= attempts or retry_in is None:
+                    raise
+                logger.info("retrying %s %s in %.2fs after %s", module, operation, retry_in, error.code)
+                await anyio.sleep(retry_in)
+        raise AssertionError("the loop returns or raises")
+
+    def _retry_delay(self, error: KomodoError, attempt: int) -> float | None:
+        if isinstance(error, RateLimited):
+            if "komodo_status" not in error.details or error.retry_after > MAX_RETRY_AFTER_S:
+                return None  # our own bucket, or a long wait: the caller decides
+            return error.retry_after
+        return min(4.0, 0.1 * 2**attempt) * (0.5 + random.random())
+
+    async def _call_once(self, module: Module, operation: str, params: dict[str, Any]) -> Any:
+        self._bucket.take()
+        headers = await self._auth_headers()
+        self.calls += 1
+        response = await self._post(module, operation, params, headers)
+        if response.status_code == 200:
+            return response.json()
+        error = self._error(response, operation)
+        if isinstance(error, AuthError) and self.settings.auth_mode == "password" and module != "auth/login":
+            # The JWT may have expired early or been revoked: log in once more and retry this call.
+            headers = await self._auth_headers(force_login=True)
+            self.calls += 1
+            response = await self._post(module, operation, params, headers)
+            if response.status_code == 200:
+                return response.json()
+            error = self._error(response, operation)
+        raise error
+
+    async def _post(self, module: str, operation: str, params: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
+        try:
+            return await self._http.post(f"/{module}", content=json.dumps({"type": operation, "params": params}),
+                                         headers=headers)
+        except httpx2.TimeoutException:
+            raise TimedOut(f"Komodo did not answer {operation} within {self.settings.timeout:g}s",
+                           {"operation": operation}) from None
+        except httpx2.TransportError as exc:
+            raise Unreachable(f"Komodo is unreachable ({type(exc).__name__})", {"operation": operation}) from None
+
+    def _error(self, response: httpx2.Response, operation: str) -> KomodoError:
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = response.text
+        return _status.error_for(response.status_code, body, operation, response.headers.get("retry-after"))
+
+    async def _auth_headers(self, force_login: bool = False) -> dict[str, str]:
+        settings = self.settings
+        match settings.auth_mode:
+            case "api_key":
+                assert settings.api_key and settings.api_secret
+                return {"x-api-key": settings.api_key.get_secret_value(),
+                        "x-api-secret": settings.api_secret.get_secret_value()}
+            case "jwt":
+                return {"authorization": f"Bearer {self._jwt}"}
+            case "password":
+                await self._ensure_login(force_login)
+                return {"authorization": f"Bearer {self._jwt}"}
+        raise AuthError("No Komodo credentials configured: set KOMODO_API_KEY and KOMODO_API_SECRET, KOMODO_JWT, "
+                        "or KOMODO_USERNAME and KOMODO_PASSWORD")
+
+    async def _ensure_login(self, force: bool) -> None:
+        async with self._login_lock:
+            fresh = self._jwt and self._jwt_exp_ms and self._jwt_exp_ms - JWT_RENEW_MARGIN_MS > time.time() * 1000
+            if fresh and not force:
+                return
+            assert self.settings.password is not None
+            body = {"username": self.settings.username, "password": self.settings.password.get_secret_value()}
+            self.calls += 1
+            response = await self._post("auth/login", "LoginLocalUser", body, {})
+            if response.status_code != 200:
+                raise self._error(response, "LoginLocalUser")
+            answer = response.json()
+            if answer.get("type") != "Jwt":
+                raise AuthError("Komodo asks for a second factor; use an API key for this server",
+                                {"operation": "LoginLocalUser"})
+            self._jwt = answer["data"]["jwt"]
+            self._jwt_exp_ms = _jwt_expiry_ms(self._jwt)
+
+
+def _jwt_expiry_ms(token: str) -> int | None:
+    """Core's JWT `exp` claim, in milliseconds (read without verifying: only Core can verify it)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        exp = int(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+    return exp if exp > 10**11 else exp * 1000  # tolerate a seconds-based exp

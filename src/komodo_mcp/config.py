@@ -1,0 +1,75 @@
+"""Settings, from `KOMODO_*` (the Komodo connection) and `KOMODO_MCP_*` (this server) environment variables.
+
+Command-line flags override the environment (cli.py passes them as init arguments). Secrets are SecretStr: their
+repr is masked and they are only unwrapped where a header is built.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RATE_LIMIT_PER_MINUTE = 100
+DEFAULT_RATE_LIMIT_BURST = 200
+DEFAULT_TOOLSETS = ("read", "execute")
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
+
+    # Komodo connection.
+    url: str = Field("", validation_alias=_env("url", "KOMODO_URL"),
+                     description="Komodo Core base URL, e.g. https://komodo.example.com")
+    api_key: SecretStr | None = Field(None, validation_alias=_env("api_key", "KOMODO_API_KEY"))
+    api_secret: SecretStr | None = Field(None, validation_alias=_env("api_secret", "KOMODO_API_SECRET"))
+    jwt: SecretStr | None = Field(None, validation_alias=_env("jwt", "KOMODO_JWT"))
+    username: str | None = Field(None, validation_alias=_env("username", "KOMODO_USERNAME"))
+    password: SecretStr | None = Field(None, validation_alias=_env("password", "KOMODO_PASSWORD"))
+    ui_url: str = Field("", validation_alias=_env("ui_url", "KOMODO_UI_URL"),
+                        description="Base URL of the Komodo UI for log_url links (defaults to the Core URL)")
+    timeout: float = Field(30.0, gt=0, validation_alias=_env("timeout", "KOMODO_TIMEOUT"))
+    retries: int = Field(3, ge=0, le=10, validation_alias=_env("retries", "KOMODO_MCP_RETRIES"))
+    rate_limit_per_minute: float = Field(DEFAULT_RATE_LIMIT_PER_MINUTE, ge=0,
+                                         validation_alias=_env("rate_limit_per_minute", "KOMODO_MCP_RATE_LIMIT"))
+    rate_limit_burst: float = Field(DEFAULT_RATE_LIMIT_BURST, ge=1,
+                                    validation_alias=_env("rate_limit_burst", "KOMODO_MCP_RATE_LIMIT_BURST"))
+
+    # This server.
+    transport: Literal["stdio", "http"] = Field("stdio", validation_alias=_env("transport", "KOMODO_MCP_TRANSPORT"))
+    host: str = Field("127.0.0.1", validation_alias=_env("host", "KOMODO_MCP_HOST"))
+    port: int = Field(8000, ge=0, le=65535, validation_alias=_env("port", "KOMODO_MCP_PORT"))
+    toolsets: tuple[str, ...] = Field(DEFAULT_TOOLSETS, validation_alias=_env("toolsets", "KOMODO_MCP_TOOLSETS"))
+    read_only: bool = Field(False, validation_alias=_env("read_only", "KOMODO_MCP_READ_ONLY"))
+    show_secrets: bool = Field(False, validation_alias=_env("show_secrets", "KOMODO_MCP_SHOW_SECRETS"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_env("log_level", "KOMODO_MCP_LOG_LEVEL"))
+    log_budget_chars: int = Field(20_000, ge=1_000, validation_alias=_env("log_budget_chars", "KOMODO_MCP_LOG_BUDGET"))
+    demo: bool = Field(False, validation_alias=_env("demo", "KOMODO_MCP_DEMO"))
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _split_toolsets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def auth_mode(self) -> Literal["api_key", "jwt", "password", "none"]:
+        if self.api_key and self.api_secret:
+            return "api_key"
+        if self.jwt:
+            return "jwt"
+        if self.username and self.password:
+            return "password"
+        return "none"

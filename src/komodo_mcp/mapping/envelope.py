@@ -1,0 +1,52 @@
+"""The reference's success and error envelopes: the one place their shape is decided."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Generic, TypeVar
+
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel, Field
+
+from ..client.errors import KomodoError, RateLimited
+from ..redact import redact
+
+T = TypeVar("T")
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Envelope(BaseModel, Generic[T]):
+    """Every successful tool result: `{"data", "status", "timestamp"}`."""
+
+    data: T
+    status: int = 200
+    timestamp: str = Field(default_factory=utc_now_iso, description="ISO 8601 UTC time of the answer")
+
+
+def ok(data: T) -> Envelope[T]:
+    return Envelope[type(data)](data=data)  # type: ignore[misc]
+
+
+def error_body(code: str, status: int, message: str, details: dict[str, Any] | None = None,
+               retry_after: float | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": redact(message), "code": code, "status": status, "timestamp": utc_now_iso()}
+    if details:
+        body["details"] = redact(details)
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    return body
+
+
+def error_result(body: dict[str, Any]) -> CallToolResult:
+    """An `isError` result carrying the envelope both as structured content and as its JSON text."""
+    return CallToolResult(content=[TextContent(type="text", text=json.dumps(body, indent=2))],
+                          structured_content=body, is_error=True)
+
+
+def komodo_error_body(error: KomodoError) -> dict[str, Any]:
+    retry_after = error.retry_after if isinstance(error, RateLimited) else None
+    return error_body(error.code, error.status, error.message, error.details, retry_after)

@@ -1,0 +1,92 @@
+"""build_server(settings) → the MCP server, used alike by the CLI, demo mode and the tests."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, InputRequiredResult
+from pydantic import ValidationError
+
+from . import __version__
+from .client import KomodoClient, KomodoError
+from .config import Settings
+from .mapping.envelope import error_body, error_result, komodo_error_body
+from .redact import redact, register_secret
+from .tools._context import App
+from .tools._registry import select, to_tool
+
+logger = logging.getLogger("komodo_mcp.server")
+
+INSTRUCTIONS = """Operate a Komodo installation (komo.do): servers, deployments (containers), stacks (compose),
+builds, repos, procedures and actions. Read tools never change anything. Execute tools start asynchronous Komodo
+jobs and return a job_id; follow it with komodo_read_GetJob. Every id parameter also accepts the resource's name.
+Errors come back as {"error", "code", "status"} with codes NOT_FOUND, FORBIDDEN, CONFLICT, VALIDATION_ERROR,
+AUTH_ERROR, RATE_LIMIT_ERROR (retry_after), NETWORK_ERROR, TIMEOUT_ERROR, INTERNAL_ERROR."""
+
+
+class KomodoMCP(MCPServer[App]):
+    """MCPServer whose every tool failure answers the reference's error envelope, from this one place."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any],
+                        context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except MCPError:
+            raise
+        except ToolError as error:
+            cause = error.__cause__
+            if isinstance(cause, KomodoError):
+                logger.info("tool %s failed: %s %s", name, cause.code, redact(cause.message))
+                return error_result(komodo_error_body(cause))
+            if isinstance(cause, ValidationError):
+                return error_result(validation_body(name, cause))
+            if cause is None and self._tool_manager.get_tool(name) is None:
+                return error_result(error_body("NOT_FOUND", 404, f"Unknown tool: {name}",
+                                               {"hint": "the tool does not exist or is not enabled on this server"}))
+            logger.error("tool %s crashed: %s", name, redact(repr(cause)), exc_info=False)
+            return error_result(error_body("INTERNAL_ERROR", 500, f"Unexpected error in {name}"))
+
+
+def validation_body(tool: str, error: ValidationError) -> dict[str, Any]:
+    fields = [{"field": ".".join(str(p) for p in e["loc"]) or "(arguments)", "message": e["msg"], "type": e["type"]}
+              for e in error.errors(include_input=False, include_url=False)]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return error_body("VALIDATION_ERROR", 400, f"Invalid arguments for {tool}: {summary}", {"fields": fields})
+
+
+async def check_komodo(komodo: KomodoClient) -> None:
+    """Say on stderr, once at start, whether Komodo is reachable and the credentials work. Never fatal."""
+    try:
+        version = await komodo.read("GetVersion")
+        logger.info("connected to Komodo %s at %s", version.get("version"), komodo.base_url)
+    except KomodoError as error:
+        logger.error("Komodo check failed (%s): %s. The server runs on; tools will answer %s until this is fixed.",
+                     error.code, redact(error.message), error.code)
+
+
+def build_server(settings: Settings, *, komodo: KomodoClient | None = None, check: bool = True) -> KomodoMCP:
+    for secret in (settings.api_secret, settings.api_key, settings.jwt, settings.password):
+        register_secret(secret.get_secret_value() if secret else None)
+    specs = select(settings)
+
+    @asynccontextmanager
+    async def lifespan(server: MCPServer[App]) -> AsyncIterator[App]:
+        client = komodo or KomodoClient(settings)
+        try:
+            async with anyio.create_task_group() as group:
+                if check:
+                    group.start_soon(check_komodo, client)
+                yield App(komodo=client, settings=settings)
+                group.cancel_scope.cancel()
+        finally:
+            if komodo is None:
+                await client.aclose()
+
+    return KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
+                     website_url="https://komo.do", lifespan=lifespan, tools=[to_tool(spec) for spec in specs])

@@ -1,0 +1,42 @@
+"""What every tool reaches through its Context: the Komodo client, the settings and a short-lived tag cache."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from ..client import KomodoClient
+from ..config import Settings
+
+TAG_CACHE_SECONDS = 30.0
+
+
+@dataclass
+class App:
+    komodo: KomodoClient
+    settings: Settings
+    _tags: dict[str, str] = field(default_factory=dict)
+    _tags_at: float = 0.0
+
+    async def tag_names(self) -> dict[str, str]:
+        """Tag id → name. Tags change rarely, and every list shows them, so they are cached briefly."""
+        if time.monotonic() - self._tags_at > TAG_CACHE_SECONDS:
+            tags = await self.komodo.read("ListTags")
+            self._tags = {tag["_id"]["$oid"]: tag["name"] for tag in tags}
+            self._tags_at = time.monotonic()
+        return self._tags
+
+    async def tag_id(self, name: str) -> str | None:
+        names = await self.tag_names()
+        return next((tag_id for tag_id, tag_name in names.items() if tag_name == name), None)
+
+    def ui_link(self, *parts: str) -> str:
+        base = self.settings.ui_url or self.settings.url
+        return "/".join([base.rstrip("/"), *parts])
+
+
+def app_of(ctx: Context[Any, Any]) -> App:
+    return ctx.request_context.lifespan_context

@@ -1,0 +1,23 @@
+"""Shared parameter types: flat, primitive and described, so input schemas stay portable across clients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+
+def ref(what: str) -> object:
+    return Field(min_length=1, max_length=256, description=f"The {what}'s Komodo id or its exact name")
+
+
+ServerId = Annotated[str, ref("server")]
+DeploymentId = Annotated[str, ref("deployment")]
+StackId = Annotated[str, ref("stack")]
+BuildId = Annotated[str, ref("build")]
+RepoId = Annotated[str, ref("repo")]
+ProcedureId = Annotated[str, ref("procedure")]
+ActionId = Annotated[str, ref("action")]
+AlertId = Annotated[str, Field(min_length=1, max_length=64, description="The alert's Komodo id")]
+PageNumber = Annotated[int, Field(ge=1, description="Page number, from 1")]
+PageSize = Annotated[int, Field(ge=1, le=100, description="Items per page (max 100)")]

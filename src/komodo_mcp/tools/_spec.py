@@ -1,0 +1,66 @@
+"""ToolSpec: a tool as a value. The decorators build specs and register nothing; the registry decides later.
+
+The kind (read/execute/write) comes from the decorator and the family from the module, so there is no toolset map
+to keep in sync. The function's docstring is the model-facing description.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+from mcp.types import ToolAnnotations
+
+Kind = Literal["read", "execute", "write"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    fn: Callable[..., Any]
+    operation: str
+    kind: Kind
+    family: str
+    title: str
+    destructive: bool = False
+    idempotent: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"komodo_{self.kind}_{self.operation}"
+
+    @property
+    def description(self) -> str:
+        return inspect.cleandoc(self.fn.__doc__ or "")
+
+    def annotations(self) -> ToolAnnotations:
+        """Stated explicitly for every tool: clients treat a tool without annotations as destructive."""
+        return ToolAnnotations(
+            title=self.title,
+            read_only_hint=self.kind == "read",
+            destructive_hint=self.destructive,
+            idempotent_hint=self.kind == "read" or self.idempotent,
+            open_world_hint=True,  # every tool reaches a live Komodo
+        )
+
+
+def _decorator(kind: Kind, operation: str, title: str, *, destructive: bool = False,
+               idempotent: bool = False) -> Callable[[Callable[..., Any]], ToolSpec]:
+    def build(fn: Callable[..., Any]) -> ToolSpec:
+        family = fn.__module__.rsplit(".", 1)[-1]
+        return ToolSpec(fn=fn, operation=operation, kind=kind, family=family, title=title,
+                        destructive=destructive, idempotent=idempotent)
+    return build
+
+
+def read(operation: str, title: str) -> Callable[[Callable[..., Any]], ToolSpec]:
+    return _decorator("read", operation, title)
+
+
+def execute(operation: str, title: str, *, destructive: bool = False) -> Callable[[Callable[..., Any]], ToolSpec]:
+    return _decorator("execute", operation, title, destructive=destructive)
+
+
+def write(operation: str, title: str, *, destructive: bool = False,
+          idempotent: bool = False) -> Callable[[Callable[..., Any]], ToolSpec]:
+    return _decorator("write", operation, title, destructive=destructive, idempotent=idempotent)

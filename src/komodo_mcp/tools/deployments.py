@@ -1,0 +1,74 @@
+"""Deployments: single containers Komodo runs on a server from an image or a Komodo build."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from ..client import KomodoError, gather
+from ..mapping.deployments import deployment_detail, deployment_item
+from ..mapping.envelope import Envelope, ok
+from ..mapping.models import DeploymentDetail, DeploymentItem, Page
+from ..mapping.status import DEPLOYMENT, DeploymentStatus
+from ._context import app_of
+from ._lists import list_resources
+from ._params import DeploymentId, PageNumber, PageSize
+from ._spec import read
+
+HISTORY_UPDATES = 20
+
+
+@read("ListDeployments", "List deployments")
+async def list_deployments(
+    ctx: Context,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+    server_id: Annotated[str | None, Field(min_length=1, description="Only deployments on this server (id or name)")] = None,
+    status: Annotated[DeploymentStatus | None, Field(description="running; stopped (exited, created, paused, not "
+                      "deployed); deploying; failed (unhealthy, restarting, dead, unknown)")] = None,
+) -> Envelope[Page[DeploymentItem]]:
+    """List deployments (single containers) with status, image, ports, volumes and environment.
+
+    Filter by server and status to answer "what is down on X". Secret-looking environment values are masked.
+    """
+    app = app_of(ctx)
+    specific: dict = {}
+    if status:
+        specific["states"] = list(DEPLOYMENT[status])
+    if server_id:
+        server = await app.komodo.read("GetServer", server=server_id)  # server_ids takes ids only
+        specific["server_ids"] = [server["_id"]["$oid"]]
+    show = app.settings.show_secrets
+    return ok(await list_resources(
+        app, "Deployment", page=page, page_size=page_size, query={"specific": specific} if specific else {},
+        mapper=lambda item, full, tags: deployment_item(item, full, tags, show)))
+
+
+@read("GetDeployment", "Get deployment")
+async def get_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeploymentDetail]:
+    """One deployment in depth: container state and health, live CPU/memory, config, and recent deploys.
+
+    Use it to answer "why is this deployment broken". Fields Komodo cannot fill (stats of a stopped container,
+    an unreachable server) are null with a note.
+    """
+    app = app_of(ctx)
+    komodo = app.komodo
+    full, container, stats, tags = await gather(
+        komodo.read("GetDeployment", deployment=id), komodo.read("GetDeploymentContainer", deployment=id),
+        komodo.read("GetDeploymentStats", deployment=id), app.tag_names(), tolerate=True)
+    for required in (full, tags):
+        if isinstance(required, KomodoError):
+            raise required
+    deployment_id = full["_id"]["$oid"]
+    items, history = await gather(
+        komodo.read("ListDeployments", query={"names": [deployment_id]}, limit=0),
+        komodo.read("ListUpdates", query={"target.type": "Deployment", "target.id": deployment_id}))
+    notes = [f"{name} unavailable: {value.message}" for name, value in (("container", container), ("metrics", stats))
+             if isinstance(value, KomodoError)]
+    return ok(deployment_detail(
+        full, items[0], tags, app.settings.show_secrets,
+        container=None if isinstance(container, KomodoError) else container.get("container"),
+        stats=None if isinstance(stats, KomodoError) else stats,
+        history=history["updates"][:HISTORY_UPDATES], notes=notes))
