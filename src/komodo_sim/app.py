@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import threading
 import time
 from collections import defaultdict, deque
@@ -31,7 +33,7 @@ class Simulator:
     """One simulated Komodo Core: its store, its executor and its ASGI app (`.app`)."""
 
     def __init__(self, *, resources: int = 0, exec_delay: float = 1.0, auth_max_attempts: int = 5,
-                 auth_window_s: float = 15.0, jwt_ttl_ms: int = DAY_MS, jwt_secret: str = "komodo-sim-jwt-secret",
+                 auth_window_s: float = 15.0, jwt_ttl_ms: int = DAY_MS,
                  public_url: str = "http://127.0.0.1:9120") -> None:
         self.store = Store()
         seed_demo(self.store)
@@ -42,9 +44,12 @@ class Simulator:
         self.auth_max_attempts = auth_max_attempts
         self.auth_window_s = auth_window_s
         self.jwt_ttl_ms = jwt_ttl_ms
-        self._jwt_secret = jwt_secret
+        self._jwt_secret = secrets.token_hex(32)
         self._failures: dict[str, deque[float]] = defaultdict(deque)
         self.requests_served = 0
+        # Fault injection for resilience tests: answers a reverse proxy in front of Core would give.
+        self.faults: deque[int] = deque()
+        self.latency_s = 0.0
         self.app = Starlette(routes=[
             Route("/version", self.version, methods=["GET"]),
             Route("/user", self.current_user, methods=["GET"]),
@@ -58,6 +63,14 @@ class Simulator:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         yield
         await self.executor.aclose()
+
+    def inject_faults(self, *statuses: int) -> None:
+        """The next API requests answer these statuses (e.g. 503, 502) before Core sees them."""
+        self.faults.extend(statuses)
+
+    def rotate_jwt_secret(self) -> None:
+        """Invalidate every issued JWT, as a Core restart with a new KOMODO_JWT_SECRET does."""
+        self._jwt_secret = secrets.token_hex(32)
 
     # -- auth ------------------------------------------------------------------------------------------------------
 
@@ -88,7 +101,7 @@ class Simulator:
         if authorization:
             token = authorization.removeprefix("Bearer ").strip()
             try:
-                claims = jwt.decode(token, self._jwt_secret, algorithms=["HS256"], options={"verify_exp": False})
+                claims = jwt.decode(token, self._jwt_secret, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False})
             except jwt.PyJWTError:
                 raise CoreError(500, "Invalid user credentials", ["failed to decode jwt"]) from None
             if claims.get("exp", 0) < now_ms():  # Core's claims are in milliseconds
@@ -141,6 +154,12 @@ class Simulator:
 
     async def api(self, request: Request) -> Response:
         self.requests_served += 1
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        if self.faults:
+            status = self.faults.popleft()
+            return PlainTextResponse(f"{status} injected fault", status, headers={"retry-after": "0"} if status in (
+                429, 503) else None)
         module = request.url.path.strip("/").split("/")[0]
         table = MODULES[module]
         variant_form = "variant" in request.path_params

@@ -291,7 +291,7 @@ def ListStackServices(sim: Simulator, user: User, params: dict[str, Any]) -> lis
     services = []
     for s in stack.runtime.get("services", []):
         item = {"stack_id": stack.id, "stack_name": stack.name, "service": s["service"], "image": s["image"],
-                "state": s["state"]}
+                "state": s["state"].capitalize()}  # StackServiceState is capitalised, unlike container states
         if s["state"] in ("running", "restarting", "exited", "paused"):
             item["container"] = {"name": f"{stack.name}-{s['service']}-1", "id": new_id()[:12], "image": s["image"],
                                  "state": _container_state(s["state"]), "status": stack.runtime.get("status"),
@@ -462,7 +462,8 @@ def ExportResourcesToToml(sim: Simulator, user: User, params: dict[str, Any]) ->
 
 @register(READ)
 def ExportAllResourcesToToml(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, str]:
-    resources = [r for kind in KINDS for r in sorted(sim.store.visible(user, kind), key=lambda r: r.name)]
+    resources = [r for kind in KINDS for r in sorted(sim.store.visible(user, kind), key=lambda r: r.name)
+                 if params.get("include_resources", True)]
     return {"toml": _toml(sim, resources, bool(params.get("include_variables")) and user.admin)}
 
 

@@ -38,7 +38,7 @@ class KomodoClient:
         )
         self._bucket = TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst)
         self._jwt: str | None = settings.jwt.get_secret_value() if settings.jwt else None
-        self._jwt_exp_ms = _jwt_expiry_ms(self._jwt) if self._jwt else None
+        self._jwt_renew_at_ms = _jwt_renew_at_ms(self._jwt) if self._jwt else None
         self._login_lock = anyio.Lock()
         self.calls = 0  # Komodo round trips made, for metrics and benchmarks
 
@@ -141,7 +141,7 @@ class KomodoClient:
 
     async def _ensure_login(self, force: bool) -> None:
         async with self._login_lock:
-            fresh = self._jwt and self._jwt_exp_ms and self._jwt_exp_ms - JWT_RENEW_MARGIN_MS > time.time() * 1000
+            fresh = self._jwt and self._jwt_renew_at_ms and self._jwt_renew_at_ms > time.time() * 1000
             if fresh and not force:
                 return
             assert self.settings.password is not None
@@ -155,15 +155,18 @@ class KomodoClient:
                 raise AuthError("Komodo asks for a second factor; use an API key for this server",
                                 {"operation": "LoginLocalUser"})
             self._jwt = answer["data"]["jwt"]
-            self._jwt_exp_ms = _jwt_expiry_ms(self._jwt)
+            self._jwt_renew_at_ms = _jwt_renew_at_ms(self._jwt)
 
 
-def _jwt_expiry_ms(token: str) -> int | None:
-    """Core's JWT `exp` claim, in milliseconds (read without verifying: only Core can verify it)."""
+def _jwt_renew_at_ms(token: str) -> int | None:
+    """When to log in again: shortly before the JWT's `exp` (Core's claims are in ms; read without verifying,
+    since only Core can verify). The margin is a minute, or a tenth of the lifetime for short-lived tokens."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        exp = int(claims["exp"])
+        exp, iat = int(claims["exp"]), int(claims.get("iat", 0))
     except (IndexError, ValueError, KeyError, TypeError):
         return None
-    return exp if exp > 10**11 else exp * 1000  # tolerate a seconds-based exp
+    if exp < 10**11:  # tolerate seconds-based claims
+        exp, iat = exp * 1000, iat * 1000
+    return exp - min(JWT_RENEW_MARGIN_MS, max(0, exp - iat) // 10)

@@ -1,0 +1,57 @@
+"""Fixtures: a Komodo simulator served over real loopback HTTP, and clients that talk to it."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from komodo_mcp.client import KomodoClient
+from komodo_mcp.config import Settings
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET, Simulator, SimulatorThread
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def serve(simulator: Simulator) -> SimulatorThread:
+    thread = SimulatorThread(simulator)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorThread]:
+    """A fresh simulator per test (executions and writes change its state), with quick executions."""
+    thread = serve(Simulator(exec_delay=0.15))
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_sim() -> Iterator[SimulatorThread]:
+    """One simulator for tests that only read."""
+    thread = serve(Simulator(exec_delay=0.15))
+    yield thread
+    thread.stop()
+
+
+def settings_for(url: str, key: str = ADMIN_KEY, secret: str = ADMIN_SECRET, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {"url": url, "api_key": SecretStr(key), "api_secret": SecretStr(secret),
+                            "rate_limit_per_minute": 0, "retries": 2}
+    return Settings(**(base | overrides))
+
+
+@pytest.fixture
+async def komodo(sim: SimulatorThread) -> AsyncIterator[KomodoClient]:
+    client = KomodoClient(settings_for(sim.url))
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def viewer_settings(shared_sim: SimulatorThread) -> Settings:
+    return settings_for(shared_sim.url, VIEWER_KEY, VIEWER_SECRET)
