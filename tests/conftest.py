@@ -55,3 +55,26 @@ async def komodo(sim: SimulatorThread) -> AsyncIterator[KomodoClient]:
 @pytest.fixture
 def viewer_settings(shared_sim: SimulatorThread) -> Settings:
     return settings_for(shared_sim.url, VIEWER_KEY, VIEWER_SECRET)
+
+
+@pytest.fixture(params=["legacy", "auto"])
+def era(request: pytest.FixtureRequest) -> str:
+    """The handshake generation (2025-11-25) and the stateless 2026-07-28 revision."""
+    return request.param
+
+
+def mcp_client(settings: Settings, era: str = "auto", **client_options: Any) -> Any:
+    from mcp.client import Client
+
+    from komodo_mcp.server import build_server
+
+    return Client(build_server(settings, check=False), mode=era, **client_options)
+
+
+async def call(client: Any, tool: str, arguments: dict[str, Any] | None = None) -> tuple[bool, dict[str, Any]]:
+    """Call a tool; answer (is_error, structured content) after checking text and structure agree."""
+    import json
+
+    result = await client.call_tool(tool, arguments or {})
+    assert json.loads(result.content[0].text) == result.structured_content
+    return bool(result.is_error), result.structured_content

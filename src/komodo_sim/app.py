@@ -209,7 +209,7 @@ class SimulatorThread:
         import uvicorn
 
         self.simulator = simulator
-        config = uvicorn.Config(simulator.app, host=host, port=port, log_level="warning", access_log=False,
+        config = uvicorn.Config(simulator.app, host=host, port=port, log_level="warning", access_log=False, log_config=None,
                                 lifespan="on")
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, name="komodo-sim", daemon=True)

@@ -75,8 +75,7 @@ def deployment_detail(full: dict[str, Any], item: dict[str, Any], tags: dict[str
                       container: dict[str, Any] | None, stats: dict[str, Any] | None,
                       history: list[dict[str, Any]], notes: list[str]) -> DeploymentDetail:
     fields = _deployment_fields(item, full, tags, show_secrets)
-    deploys = [h for h in history if h["operation"] == "Deploy"]
-    last_deploy = next((h for h in deploys if h.get("success") and h["status"] == "Complete"), None)
+    last_deploy = next((h for h in history if h.get("success") and h["status"] == "Complete"), None)
     fields["lastDeployedAt"] = iso(last_deploy["start_ts"]) if last_deploy else None
     uptime = uptime_of(item["info"].get("status"))
     return DeploymentDetail(
@@ -84,6 +83,6 @@ def deployment_detail(full: dict[str, Any], item: dict[str, Any], tags: dict[str
         container_id=(container or {}).get("id"),
         metrics=container_metrics(stats, uptime) if stats else None,
         health=health(item["info"]["state"], item["info"].get("status")),
-        deployment_history=[history_entry(h) for h in deploys[:10]],
+        deployment_history=[history_entry(h) for h in history],
         notes=notes,
     )

@@ -13,11 +13,12 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.models import DeploymentDetail, DeploymentItem, Page
 from ..mapping.status import DEPLOYMENT, DeploymentStatus
 from ._context import app_of
+from ._history import recent_runs
 from ._lists import list_resources
 from ._params import DeploymentId, PageNumber, PageSize
 from ._spec import read
 
-HISTORY_UPDATES = 20
+HISTORY_RUNS = 10
 
 
 @read("ListDeployments", "List deployments")
@@ -64,11 +65,11 @@ async def get_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeploymentD
     deployment_id = full["_id"]["$oid"]
     items, history = await gather(
         komodo.read("ListDeployments", query={"names": [deployment_id]}, limit=0),
-        komodo.read("ListUpdates", query={"target.type": "Deployment", "target.id": deployment_id}))
+        recent_runs(komodo, "Deployment", deployment_id, ("Deploy",), HISTORY_RUNS))
     notes = [f"{name} unavailable: {value.message}" for name, value in (("container", container), ("metrics", stats))
              if isinstance(value, KomodoError)]
     return ok(deployment_detail(
         full, items[0], tags, app.settings.show_secrets,
         container=None if isinstance(container, KomodoError) else container.get("container"),
         stats=None if isinstance(stats, KomodoError) else stats,
-        history=history["updates"][:HISTORY_UPDATES], notes=notes))
+        history=history, notes=notes))
