@@ -209,8 +209,9 @@ class SimulatorThread:
         import uvicorn
 
         self.simulator = simulator
-        config = uvicorn.Config(simulator.app, host=host, port=port, log_level="warning", access_log=False, log_config=None,
-                                lifespan="on")
+        # log_config=None: leave the host process's logging alone (stdout may be a JSON-RPC stream).
+        config = uvicorn.Config(simulator.app, host=host, port=port, log_level="warning", access_log=False,
+                                log_config=None, lifespan="on")
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, name="komodo-sim", daemon=True)
         self.url = ""

@@ -40,5 +40,5 @@ def http_app(server: KomodoMCP, settings: Settings) -> Starlette:
 def serve_http(server: KomodoMCP, settings: Settings) -> None:
     import uvicorn
 
-    uvicorn.run(http_app(server, settings), host=settings.host, port=settings.port, log_level="warning", log_config=None,
-                access_log=False)
+    uvicorn.run(http_app(server, settings), host=settings.host, port=settings.port, log_level="warning",
+                log_config=None, access_log=False)

@@ -1,0 +1,158 @@
+"""The installed `komodo-mcp` command, driven as a user's client drives it: stdio subprocess and Streamable HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from typing import Any, Iterator
+
+import httpx2
+import pytest
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+
+pytestmark = pytest.mark.anyio
+
+COMMAND = [sys.executable, "-m", "komodo_mcp"]
+ENV = {**os.environ, "KOMODO_MCP_LOG_LEVEL": "INFO"}
+
+
+def _stdio_params(*args: str) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-m", "komodo_mcp", *args], env=ENV)
+
+
+async def test_stdio_demo_lists_and_calls_tools(era):
+    async with Client(_stdio_params("--demo"), mode=era) as client:
+        tools = (await client.list_tools()).tools
+        result = await client.call_tool("komodo_read_GetServer", {"id": "staging-web"})
+    assert "komodo_read_ListServers" in {t.name for t in tools}
+    assert not result.is_error and result.structured_content["data"]["name"] == "staging-web"
+
+
+class RawStdio:
+    """A stdio server driven byte by byte, to control timing and to see every byte it writes to stdout."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen([*COMMAND, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, env=ENV)
+        self.lines: list[str] = []
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        self.process.stdin.flush()
+
+    def answer(self, request_id: int, timeout: float = 20.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            for line in self.lines:
+                message = json.loads(line)
+                if message.get("id") == request_id:
+                    return message
+            if select.select([self.process.stdout], [], [], 0.1)[0]:
+                self.lines.append(self.process.stdout.readline().decode())
+        raise AssertionError(f"no answer to request {request_id}; got {self.lines}")
+
+    def has_answer(self, request_id: int) -> bool:
+        return any(json.loads(line).get("id") == request_id for line in self.lines)
+
+    def close(self) -> str:
+        """Close stdin (the server should exit) and collect the rest of its output."""
+        out, err = self.process.communicate(timeout=20)
+        self.lines += [line for line in out.decode().splitlines() if line]
+        return err.decode()
+
+
+def _initialize(request_id: int) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe-test", "version": "1"}}}
+
+
+def _discover(request_id: int) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": "server/discover", "params": {"_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}}
+
+
+def test_stdout_carries_only_json_rpc():
+    server = RawStdio("--demo", "--log-level", "DEBUG")
+    server.send(_initialize(1))
+    server.answer(1)
+    server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                 "params": {"name": "komodo_read_ListDeployments", "arguments": {"page_size": 3}}})
+    server.answer(2)
+    stderr = server.close()
+    assert server.lines and all(json.loads(line)["jsonrpc"] == "2.0" for line in server.lines)
+    assert "demo mode" in stderr and json.loads(stderr.splitlines()[0])["level"]
+
+
+def test_discover_probe_race_leaves_a_working_connection():
+    """Claude Code/Copilot CLI: discover at t=0, give up, initialize at t=0.3 s; the server is not ready yet."""
+    server = RawStdio("--demo")
+    server.send(_discover(0))
+    time.sleep(0.3)  # the client's probe timeout, not a wait for the server
+    assert not server.has_answer(0), "the server started before the probe timed out; the race cannot occur"
+    server.send(_initialize(1))
+    initialized = server.answer(1)
+    server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+    listed = server.answer(2)
+    server.close()
+    assert initialized["result"]["protocolVersion"] == "2025-11-25"
+    assert "komodo_read_ListServers" in {t["name"] for t in listed["result"]["tools"]}
+    assert not server.has_answer(0)  # the superseded probe was dropped, never answered
+
+
+def test_a_lone_discover_is_answered():
+    server = RawStdio("--demo")
+    server.send(_discover(7))
+    answer = server.answer(7)
+    server.close()
+    assert answer["result"]["supportedVersions"] == ["2026-07-28"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def http_server() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen([*COMMAND, "--demo", "--transport", "http", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/mcp"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+async def test_http_demo_lists_and_calls_tools(http_server, era):
+    async with Client(http_server, mode=era) as client:
+        tools = (await client.list_tools()).tools
+        result = await client.call_tool("komodo_read_ListAlerts", {"resolved": False})
+    assert len(tools) >= 6
+    assert not result.is_error and result.structured_content["data"]["total"] == 4
+
+
+def test_http_refuses_foreign_origin_and_host(http_server):
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    evil_origin = httpx2.post(http_server, json=message, headers={**headers, "origin": "http://evil.example"})
+    evil_host = httpx2.post(http_server, json=message, headers={**headers, "host": "evil.example"})
+    assert evil_origin.status_code == 403
+    assert evil_host.status_code == 421
