@@ -37,9 +37,9 @@ async def test_stdio_demo_lists_and_calls_tools(era):
 class RawStdio:
     """A stdio server driven byte by byte, to control timing and to see every byte it writes to stdout."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.process = subprocess.Popen([*COMMAND, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, env=ENV)
+                                        stderr=subprocess.PIPE, env={**ENV, **(env or {})})
         self.lines: list[str] = []
 
     def send(self, message: dict[str, Any]) -> None:
@@ -156,3 +156,21 @@ def test_http_refuses_foreign_origin_and_host(http_server):
     evil_host = httpx2.post(http_server, json=message, headers={**headers, "host": "evil.example"})
     assert evil_origin.status_code == 403
     assert evil_host.status_code == 421
+
+
+def test_server_starts_without_komodo_and_says_so():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    server = RawStdio(env={"KOMODO_URL": f"http://127.0.0.1:{closed}", "KOMODO_API_KEY": "K_x_K",
+                           "KOMODO_API_SECRET": "S_do_not_leak_S", "KOMODO_MCP_RETRIES": "0"})
+    server.send(_initialize(1))
+    server.answer(1)
+    server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                 "params": {"name": "komodo_read_ListServers", "arguments": {}}})
+    result = server.answer(2)["result"]
+    stderr = server.close()
+    assert result["isError"] and result["structuredContent"]["code"] == "NETWORK_ERROR"
+    assert "Komodo check failed (NETWORK_ERROR)" in stderr
+    assert "S_do_not_leak_S" not in stderr + json.dumps(result)

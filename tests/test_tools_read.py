@@ -143,3 +143,12 @@ async def test_fleet_of_ten_thousand_lists_with_exact_total():
     assert page["data"]["total"] == 10_008 and len(page["data"]["items"]) == 50
     assert page["data"]["totalPages"] == 201
     assert running["data"]["total"] == 6000 + 3  # 6 in 10 generated deployments run, plus 3 of the demo fleet
+
+
+async def test_unexpected_failure_is_internal_error_without_url_or_secret(sim, era):
+    sim.simulator.inject_faults(200, 200, 200)  # the list, the summary and the tag calls get nonsense
+    async with mcp_client(settings_for(sim.url), era) as client:
+        error, body = await call(client, "komodo_read_ListServers")
+    assert error and body["code"] == "INTERNAL_ERROR" and body["status"] == 500
+    assert body["error"] == "Unexpected error in komodo_read_ListServers" and "details" not in body
+    assert sim.url not in str(body) and ADMIN_SECRET not in str(body)

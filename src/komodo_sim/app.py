@@ -65,7 +65,8 @@ class Simulator:
         await self.executor.aclose()
 
     def inject_faults(self, *statuses: int) -> None:
-        """The next API requests answer these statuses (e.g. 503, 502) before Core sees them."""
+        """The next API requests answer these statuses (e.g. 503, 502) before Core sees them; 200 answers a
+        well-formed JSON body of the wrong shape, as a misrouted proxy might."""
         self.faults.extend(statuses)
 
     def rotate_jwt_secret(self) -> None:
@@ -158,6 +159,8 @@ class Simulator:
             await asyncio.sleep(self.latency_s)
         if self.faults:
             status = self.faults.popleft()
+            if status == 200:
+                return JSONResponse({"unexpected": "shape"})
             return PlainTextResponse(f"{status} injected fault", status, headers={"retry-after": "0"} if status in (
                 429, 503) else None)
         module = request.url.path.strip("/").split("/")[0]

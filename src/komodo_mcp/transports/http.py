@@ -38,7 +38,11 @@ def http_app(server: KomodoMCP, settings: Settings) -> Starlette:
 
 
 def serve_http(server: KomodoMCP, settings: Settings) -> None:
+    import logging
+
     import uvicorn
+
+    logging.getLogger("komodo_mcp.http").info("serving Streamable HTTP at http://%s:%d/mcp", settings.host, settings.port)
 
     uvicorn.run(http_app(server, settings), host=settings.host, port=settings.port, log_level="warning",
                 log_config=None, access_log=False)
