@@ -180,25 +180,31 @@ def _timelength_ms(text: Any) -> int:
     return int(match[1]) * unit
 
 
-def _containers(sim: Simulator, server: Resource) -> list[dict[str, Any]]:
+def _containers_of(sim: Simulator, server: Resource, resource: Resource) -> list[dict[str, Any]]:
+    """The containers one deployment or stack runs on `server`, as ContainerListItems."""
+    if resource.kind == "Stack":
+        services = resource.runtime.get("services") or []
+    else:
+        services = [{"service": resource.name, "state": resource.runtime.get("state"),
+                     "image": list_item(sim.store, resource)["info"]["image"]}]
     containers = []
-    for kind in ("Deployment", "Stack"):
-        for resource in sim.store.resources[kind].values():
-            if resource.config.get("server_id") != server.id:
-                continue
-            services = resource.runtime.get("services") if kind == "Stack" else [
-                {"service": resource.name, "state": resource.runtime.get("state"),
-                 "image": list_item(sim.store, resource)["info"]["image"]}]
-            for service in services or []:
-                state = _container_state(service["state"])
-                if state is None:
-                    continue
-                name = service["service"] if kind == "Deployment" else f"{resource.name}-{service['service']}-1"
-                containers.append({
-                    "server_id": server.id, "server_name": server.name, "name": name,
-                    "id": resource.runtime.get("container_id", resource.id[:12]), "image": service["image"],
-                    "state": state, "status": resource.runtime.get("status"), "networks": ["bridge"],
-                    "ports": [], "volumes": [], "labels": {"komodo.resource": resource.name}})
+    for service in services:
+        state = _container_state(service["state"])
+        if state is None:
+            continue
+        name = service["service"] if resource.kind == "Deployment" else f"{resource.name}-{service['service']}-1"
+        containers.append({
+            "server_id": server.id, "server_name": server.name, "name": name,
+            "id": resource.runtime.get("container_id", resource.id[:12]), "image": service["image"],
+            "state": state, "status": resource.runtime.get("status"), "networks": ["bridge"],
+            "ports": [], "volumes": [], "labels": {"komodo.resource": resource.name}})
+    return containers
+
+
+def _containers(sim: Simulator, server: Resource) -> list[dict[str, Any]]:
+    containers = [container for kind in ("Deployment", "Stack") for resource in sim.store.resources[kind].values()
+                  if resource.config.get("server_id") == server.id
+                  for container in _containers_of(sim, server, resource)]
     return sorted(containers, key=lambda c: c["name"])
 
 
@@ -270,7 +276,7 @@ def GetDeploymentContainer(sim: Simulator, user: User, params: dict[str, Any]) -
     server = sim.store.resources["Server"].get(deployment.config.get("server_id", ""))
     container = None
     if server is not None and server.runtime.get("state") == "Ok":
-        container = next((c for c in _containers(sim, server) if c["name"] == deployment.name), None)
+        container = next(iter(_containers_of(sim, server, deployment)), None)
     return {"state": state, "container": container} if container else {"state": state}
 
 

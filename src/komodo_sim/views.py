@@ -25,9 +25,34 @@ def _git(resource: Resource) -> dict[str, Any]:
     }
 
 
+def state_of(r: Resource) -> str:
+    """The state a list item shows, without building the whole item (summaries count thousands of these)."""
+    rt, action = r.runtime, r.action
+    match r.kind:
+        case "Server":
+            return "Disabled" if not r.config.get("enabled", True) else rt.get("state", "Ok")
+        case "Deployment":
+            return rt.get("state", "not_deployed")
+        case "Stack":
+            return rt.get("state", "down")
+        case "Build":
+            return "Building" if action.get("building") else rt.get("state", "Unknown")
+        case "Repo":
+            return next((state for flag, state in (("cloning", "Cloning"), ("pulling", "Pulling"),
+                                                   ("building", "Building")) if action.get(flag)),
+                        rt.get("state", "Unknown"))
+        case "Procedure":
+            return "Running" if action.get("running") else rt.get("state", "Unknown")
+        case "Action":
+            return "Running" if action.get("running", 0) > 0 else rt.get("state", "Unknown")
+        case "ResourceSync":
+            return "Syncing" if action.get("syncing") else rt.get("state", "Unknown")
+    return ""
+
+
 def server_info(store: Store, r: Resource) -> dict[str, Any]:
     c, rt = r.config, r.runtime
-    state = "Disabled" if not c.get("enabled", True) else rt.get("state", "Ok")
+    state = state_of(r)
     info: dict[str, Any] = {
         "state": state,
         "alerting_thresholds": {
@@ -89,7 +114,7 @@ def deployment_image(store: Store, r: Resource) -> str:
 def deployment_info(store: Store, r: Resource) -> dict[str, Any]:
     image = r.config["image"]
     info = {
-        "state": r.runtime.get("state", "not_deployed"),
+        "state": state_of(r),
         "status": r.runtime.get("status"),
         "custom_name": r.config.get("custom_name", ""),
         "image": deployment_image(store, r),
@@ -112,7 +137,7 @@ def stack_info(store: Store, r: Resource) -> dict[str, Any]:
         "files_on_host": r.config.get("files_on_host", False),
         "file_contents": bool(r.config.get("file_contents")),
         **_git(r),
-        "state": rt.get("state", "down"),
+        "state": state_of(r),
         "status": rt.get("status"),
         "services": [{"service": s["service"], "image": s["image"], "update_available": False}
                      for s in rt.get("services", [])],
@@ -127,7 +152,7 @@ def stack_info(store: Store, r: Resource) -> dict[str, Any]:
 def build_info(store: Store, r: Resource) -> dict[str, Any]:
     registry = (r.config.get("image_registry") or [{}])[0]
     return {
-        "state": "Building" if r.action.get("building") else r.runtime.get("state", "Unknown"),
+        "state": state_of(r),
         "last_built_at": r.info.get("last_built_at", 0),
         "version": r.config.get("version", {"major": 0, "minor": 0, "patch": 0}),
         "builder_id": r.config.get("builder_id", ""),
@@ -141,8 +166,6 @@ def build_info(store: Store, r: Resource) -> dict[str, Any]:
 
 
 def repo_info(store: Store, r: Resource) -> dict[str, Any]:
-    busy = next((state for flag, state in (("cloning", "Cloning"), ("pulling", "Pulling"), ("building", "Building"))
-                 if r.action.get(flag)), None)
     return {
         "server_id": r.config.get("server_id", ""),
         "server_name": _name_of(store, "Server", r.config.get("server_id", "")),
@@ -150,7 +173,7 @@ def repo_info(store: Store, r: Resource) -> dict[str, Any]:
         "last_pulled_at": r.info.get("last_pulled_at", 0),
         "last_built_at": r.info.get("last_built_at", 0),
         **_git(r),
-        "state": busy or r.runtime.get("state", "Unknown"),
+        "state": state_of(r),
         "cloned_hash": r.runtime.get("cloned_hash"),
         "cloned_message": r.runtime.get("cloned_message"),
         "built_hash": r.info.get("built_hash"),
@@ -158,9 +181,9 @@ def repo_info(store: Store, r: Resource) -> dict[str, Any]:
     }
 
 
-def _scheduled_info(r: Resource, running: bool) -> dict[str, Any]:
+def _scheduled_info(r: Resource) -> dict[str, Any]:
     return {
-        "state": "Running" if running else r.runtime.get("state", "Unknown"),
+        "state": state_of(r),
         "last_run_at": r.runtime.get("last_run_at"),
         "next_scheduled_run": r.runtime.get("next_scheduled_run") if r.config.get("schedule_enabled") else None,
         "schedule_error": r.runtime.get("schedule_error"),
@@ -168,11 +191,11 @@ def _scheduled_info(r: Resource, running: bool) -> dict[str, Any]:
 
 
 def procedure_info(store: Store, r: Resource) -> dict[str, Any]:
-    return {"stages": len(r.config.get("stages", [])), **_scheduled_info(r, bool(r.action.get("running")))}
+    return {"stages": len(r.config.get("stages", [])), **_scheduled_info(r)}
 
 
 def action_info(store: Store, r: Resource) -> dict[str, Any]:
-    return _scheduled_info(r, r.action.get("running", 0) > 0)
+    return _scheduled_info(r)
 
 
 def sync_info(store: Store, r: Resource) -> dict[str, Any]:
@@ -185,7 +208,7 @@ def sync_info(store: Store, r: Resource) -> dict[str, Any]:
         **_git(r),
         "last_sync_hash": r.runtime.get("last_sync_hash"),
         "last_sync_message": r.runtime.get("last_sync_message"),
-        "state": "Syncing" if r.action.get("syncing") else r.runtime.get("state", "Unknown"),
+        "state": state_of(r),
     }
 
 
@@ -286,21 +309,26 @@ def query_items(store: Store, user: User, kind: str, params: dict[str, Any]) -> 
     templates = query.get("templates", "Include")
     keep_specific = _specific_filter(kind, query.get("specific") or {})
 
-    items = []
-    for r in store.visible(user, kind):
-        if names and r.id not in names and r.name not in names:
-            continue
+    candidates = []
+    # Names and ids are indexed, as in Core's database: no need to scan the fleet for them.
+    pool = list({r.id: r for r in (store.find(kind, n) for n in names)
+                 if r and (user.admin or store.can(user, r, "Read"))}.values()) if names else store.visible(user, kind)
+    for r in pool:
         if terms and not all(t in r.name.lower() for t in terms):
             continue
         if tag_ids and not (any if any_tag else all)(t in r.tags for t in tag_ids):
             continue
         if (templates == "Exclude" and r.template) or (templates == "Only" and not r.template):
             continue
-        item = list_item(store, r)
-        if keep_specific(r, item["info"]):
-            items.append(item)
+        candidates.append(r)
 
-    sort_key = SORT_KEYS.get(params.get("sort_by") or "Name", SORT_KEYS["Name"])
+    sort_by = params.get("sort_by") or "Name"
+    if not query.get("specific") and sort_by == "Name":
+        # Nothing needs the list items before paging: build them for the page only, as a database would.
+        candidates.sort(key=lambda r: (r.name.lower(), r.name), reverse=bool(params.get("sort_desc")))
+        return [list_item(store, r) for r in page_of(candidates, params, store.pagination_limit)]
+    items = [item for r, item in ((r, list_item(store, r)) for r in candidates) if keep_specific(r, item["info"])]
+    sort_key = SORT_KEYS.get(sort_by, SORT_KEYS["Name"])
     items.sort(key=lambda item: (sort_key(item), item["name"]), reverse=bool(params.get("sort_desc")))
     return page_of(items, params, store.pagination_limit)
 
@@ -318,14 +346,14 @@ def page_of(items: list[Any], params: dict[str, Any], default_limit: int) -> lis
 
 
 def summary(store: Store, user: User, kind: str) -> dict[str, int]:
-    infos = [LIST_INFO[kind](store, r) for r in store.visible(user, kind)]
-    states = [info.get("state") for info in infos]
+    resources = store.visible(user, kind)
+    states = [state_of(r) for r in resources]
     count = states.count
-    total = len(infos)
+    total = len(resources)
     match kind:
         case "Server":
-            ok = [i for i in infos if i["state"] == "Ok"]
-            warning = sum(1 for i in ok if i["stats"]["cpu_perc"] >= i["alerting_thresholds"]["cpu_warning"])
+            ok = [r for r, state in zip(resources, states) if state == "Ok"]
+            warning = sum(1 for r in ok if r.runtime["stats"]["cpu_perc"] >= r.config.get("cpu_warning", 75.0))
             return {"total": total, "healthy": len(ok) - warning, "warning": warning,
                     "unhealthy": count("NotOk"), "disabled": count("Disabled")}
         case "Deployment":
