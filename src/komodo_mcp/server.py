@@ -88,5 +88,5 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
             if komodo is None:
                 await client.aclose()
 
-    return KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
+    return KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS, log_level=settings.log_level,
                      website_url="https://komo.do", lifespan=lifespan, tools=[to_tool(spec) for spec in specs])

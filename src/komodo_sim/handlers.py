@@ -13,7 +13,7 @@ from .errors import BadParams, CoreError, admin_only, busy, not_found
 from .executions import EXECUTIONS, is_busy
 from .mongo import matches
 from .seed import default_config, default_info
-from .state import KINDS, Resource, User, is_object_id, new_id, now_ms
+from .state import KINDS, SYSTEM_OPERATORS, Resource, User, is_object_id, new_id, now_ms
 from .views import list_item, minimal_stats, page_of, query_items, summary
 
 if TYPE_CHECKING:
@@ -107,6 +107,15 @@ def GetVersion(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, 
 
 
 @register(READ)
+def GetUsername(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    user_id = required(params, "user_id")
+    found = sim.store.users.get(user_id)
+    if found is None and user_id not in SYSTEM_OPERATORS:
+        raise CoreError(500, f"Failed to find user with id {user_id}")
+    return {"username": found.username if found else SYSTEM_OPERATORS[user_id]}
+
+
+@register(READ)
 def GetCoreInfo(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     return {"title": "Komodo (simulator)", "monitoring_interval": "15-sec", "webhook_base_url": sim.public_url,
             "transparent_mode": False, "ui_write_disabled": False, "disable_non_admin_create": False,
@@ -180,13 +189,25 @@ def _timelength_ms(text: Any) -> int:
     return int(match[1]) * unit
 
 
+def docker_ports(mappings: list[str]) -> list[dict[str, Any]]:
+    """`host:container` lines as Docker's port objects."""
+    ports = []
+    for mapping in mappings:
+        host, _, container = mapping.partition(":")
+        number = int((container or host).split("/")[0])
+        ports.append({"IP": "0.0.0.0", "PrivatePort": number, "PublicPort": int(host) if container else None,
+                      "Type": "tcp"})
+    return ports
+
+
 def _containers_of(sim: Simulator, server: Resource, resource: Resource) -> list[dict[str, Any]]:
     """The containers one deployment or stack runs on `server`, as ContainerListItems."""
     if resource.kind == "Stack":
         services = resource.runtime.get("services") or []
     else:
         services = [{"service": resource.name, "state": resource.runtime.get("state"),
-                     "image": list_item(sim.store, resource)["info"]["image"]}]
+                     "image": list_item(sim.store, resource)["info"]["image"],
+                     "ports": [line for line in resource.config.get("ports", "").splitlines() if line.strip()]}]
     containers = []
     for service in services:
         state = _container_state(service["state"])
@@ -197,7 +218,7 @@ def _containers_of(sim: Simulator, server: Resource, resource: Resource) -> list
             "server_id": server.id, "server_name": server.name, "name": name,
             "id": resource.runtime.get("container_id", resource.id[:12]), "image": service["image"],
             "state": state, "status": resource.runtime.get("status"), "networks": ["bridge"],
-            "ports": [], "volumes": [], "labels": {"komodo.resource": resource.name}})
+            "ports": docker_ports(service.get("ports", [])), "volumes": [], "labels": {"komodo.resource": resource.name}})
     return containers
 
 
@@ -301,7 +322,8 @@ def ListStackServices(sim: Simulator, user: User, params: dict[str, Any]) -> lis
         if s["state"] in ("running", "restarting", "exited", "paused"):
             item["container"] = {"name": f"{stack.name}-{s['service']}-1", "id": new_id()[:12], "image": s["image"],
                                  "state": _container_state(s["state"]), "status": stack.runtime.get("status"),
-                                 "ports": [], "networks": [], "volumes": [], "labels": {}}
+                                 "ports": docker_ports(s.get("ports", [])), "networks": [], "volumes": [],
+                                 "labels": {}}
         services.append(item)
     return services
 

@@ -331,7 +331,17 @@ def seed_demo(store: Store, now: int | None = None) -> None:
     # Syncs and alerters.
     f.add("ResourceSync", "infra-sync", age_days=150, config={"repo": "ops/komodo-infra", "resource_path": ["stacks.toml"],
           "managed": True}, runtime={"state": "Pending", "last_sync_ts": now - DAY, "last_sync_hash": "77aa11b",
-          "last_sync_message": "chore: bump grafana"})
+          "last_sync_message": "chore: bump grafana"}, info={
+              "last_sync_ts": now - DAY, "last_sync_hash": "77aa11b", "last_sync_message": "chore: bump grafana",
+              "pending_hash": "88bb22c", "pending_message": "feat: add log shipper",
+              "resource_updates": [
+                  {"target": monitoring.target(), "data": {"type": "Update", "data": {
+                      "current": '[[stack]]\nname = "monitoring-stack"\n',
+                      "proposed": '[[stack]]\nname = "monitoring-stack"\n[stack.config]\nauto_update = true\n'}}},
+                  {"target": {"type": "Deployment", "id": ""}, "data": {"type": "Create", "data": {
+                      "name": "log-shipper", "proposed": '[[deployment]]\nname = "log-shipper"\n'}}}],
+              "variable_updates": [{"type": "Update", "data": {"current": "DEFAULT_REGION = us-east-1",
+                                                               "proposed": "DEFAULT_REGION = us-east-2"}}]})
     f.add("Alerter", "slack-ops", age_days=300, config={"endpoint": {"type": "Slack", "params": {
           "url": "https://hooks.slack.com/services/T000/B000/XXXXXXXX"}}})
     f.add("Alerter", "discord-dev", age_days=90, config={"enabled": False, "endpoint": {"type": "Discord", "params": {

@@ -174,6 +174,8 @@ class StackDetail(StackItem):
 # -- builds ------------------------------------------------------------------------------------------------------------
 
 class BuildItem(Resource):
+    tags: list[str] = Field(description="Image tags the build pushes (the reference's meaning of tags here)")
+    komodo_tags: list[str] = Field(description="Komodo tag names")
     repo_id: str | None
     repo_name: str | None
     status: BuildStatus
@@ -185,8 +187,6 @@ class BuildItem(Resource):
     image_registry: str | None
     image_name: str
     version: str
-    tags: list[str]
-    image_tags: list[str]
     last_build_at: str | None
     last_build_duration: str | None = None
 
@@ -265,7 +265,7 @@ class ProcedureItem(Resource):
     trigger: ProcedureTrigger
     schedule: str | None
     enabled: bool
-    steps: int
+    steps: int = Field(description="Number of executions across all stages")
     state: str
     next_run: str | None = None
     last_execution: LastExecution | None
@@ -361,3 +361,163 @@ class AlertDetail(AlertItem):
     related_alerts: list[str]
     notification_sent: bool | None = Field(description="Komodo does not record deliveries: null")
     notified_users: list[str]
+
+
+# -- logs --------------------------------------------------------------------------------------------------------------
+
+class LogOutput(BaseModel):
+    resource: str = Field(description="What the log belongs to")
+    source: str = Field(description="How it was read, e.g. 'last 100 lines' or 'lines matching error'")
+    lines: int = Field(description="Lines returned")
+    log: str = Field(description="Plain text, oldest line first")
+    truncated: bool
+    note: str | None = Field(None, description="What was cut to keep the result small, and how to narrow it")
+
+
+# -- fleet summary -----------------------------------------------------------------------------------------------------
+
+class JobBrief(BaseModel):
+    job_id: str
+    operation: str
+    resource_type: str
+    resource_id: str
+    started_at: str | None
+    operator: str
+
+
+class Summary(BaseModel):
+    servers: dict[str, int]
+    deployments: dict[str, int]
+    stacks: dict[str, int]
+    builds: dict[str, int]
+    repos: dict[str, int]
+    procedures: dict[str, int]
+    actions: dict[str, int]
+    syncs: dict[str, int]
+    open_alerts: int
+    open_alerts_by_severity: dict[str, int]
+    top_alerts: list[AlertBrief] = Field(description="The most severe open alerts, newest first (at most 10)")
+    running_jobs: list[JobBrief]
+    notes: list[str] = Field(default_factory=list)
+
+
+# -- containers and stats ----------------------------------------------------------------------------------------------
+
+class ContainerItem(BaseModel):
+    name: str
+    id: str | None
+    image: str | None
+    state: str = Field(description="Docker state: running, exited, restarting, paused, created, dead, removing")
+    status: str | None
+    ports: list[str]
+    networks: list[str]
+    komodo_resource: str | None = Field(description="The deployment or stack that owns it, if any")
+
+
+class StatsPoint(BaseModel):
+    ts: str | None
+    cpu_perc: float
+    mem_used_gb: float
+    disk_used_gb: float
+
+
+class ServerStats(BaseModel):
+    server: str
+    current: ServerMetrics | None
+    granularity: str
+    history: list[StatsPoint] = Field(description="Newest first")
+    cpu_avg: float | None
+    cpu_max: float | None
+    mem_max_gb: float | None
+    notes: list[str] = Field(default_factory=list)
+
+
+# -- activity ----------------------------------------------------------------------------------------------------------
+
+class UpdateItem(BaseModel):
+    job_id: str
+    operation: str
+    status: JobStatus
+    success: bool
+    resource_type: str
+    resource_id: str
+    started_at: str | None
+    operator: str
+    version: str | None = None
+
+
+# -- syncs, builders, alerters, tags, variables, schedules ------------------------------------------------------------
+
+class SyncItem(Resource):
+    state: str = Field(description="Komodo ResourceSyncState: Ok, Pending (changes to apply), Syncing, Failed")
+    repo: str | None
+    branch: str | None
+    resource_paths: list[str]
+    managed: bool
+    last_sync: str | None
+    last_sync_commit: str | None
+    last_sync_message: str | None
+
+
+class SyncDetail(SyncItem):
+    pending_resource_changes: list[str] = Field(description="'<change> <Kind> <name>' lines Komodo would apply")
+    pending_variable_changes: list[str]
+    pending_deploys: str | None
+    pending_error: str | None
+
+
+class BuilderItem(Resource):
+    builder_type: str = Field(description="Server, Url or Aws")
+    instance_type: str | None
+    server_id: str | None = None
+
+
+class AlerterItem(Resource):
+    enabled: bool
+    endpoint_type: str = Field(description="Custom, Slack, Discord, Ntfy or Pushover")
+
+
+class TagItem(BaseModel):
+    id: str
+    name: str
+    color: str | None
+
+
+class VariableItem(BaseModel):
+    name: str
+    value: str = Field(description="Secret variables are always shown as ********")
+    description: str
+    is_secret: bool
+
+
+class ScheduleItem(BaseModel):
+    resource_type: str
+    resource_id: str
+    name: str
+    schedule: str
+    schedule_format: str
+    timezone: str | None
+    enabled: bool
+    last_run: str | None
+    next_run: str | None
+    error: str | None
+    tags: list[str]
+
+
+class VersionInfo(BaseModel):
+    komodo_version: str
+    komodo_title: str
+    komodo_url: str
+    default_pagination_limit: int
+    server_name: str
+    server_version: str
+    toolsets: list[str]
+    read_only: bool
+    tools: int
+
+
+class TomlExport(BaseModel):
+    toml: str
+    resources: int
+    truncated: bool
+    note: str | None = None

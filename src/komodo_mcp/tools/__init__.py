@@ -1,7 +1,8 @@
 """The tool catalogue: one module per resource family, each tool a ToolSpec declared in its module."""
 
-from . import alerts, deployments, servers
+from . import actions, alerts, builds, deployments, jobs, procedures, repos, servers, stacks, syncs, system, variables
 
-FAMILIES = (servers, deployments, alerts)
+# Catalogue order: what tools/list shows, family by family.
+FAMILIES = (system, servers, deployments, stacks, builds, repos, procedures, actions, alerts, jobs, syncs, variables)
 
 __all__ = ["FAMILIES"]

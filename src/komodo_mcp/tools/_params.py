@@ -21,3 +21,7 @@ ActionId = Annotated[str, ref("action")]
 AlertId = Annotated[str, Field(min_length=1, max_length=64, description="The alert's Komodo id")]
 PageNumber = Annotated[int, Field(ge=1, description="Page number, from 1")]
 PageSize = Annotated[int, Field(ge=1, le=100, description="Items per page (max 100)")]
+Tail = Annotated[int, Field(ge=1, le=5000, description="How many of the newest lines to read (max 5000)")]
+Search = Annotated[str, Field(min_length=1, max_length=200, description="Only lines containing this text "
+                              "(case-insensitive), searched by Komodo over the whole log")]
+Timestamps = Annotated[bool, Field(description="Prefix each line with Docker's timestamp")]

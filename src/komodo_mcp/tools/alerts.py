@@ -17,13 +17,12 @@ from ._context import app_of
 from ._params import AlertId, PageNumber, PageSize
 from ._spec import read
 
-KOMODO_ALERT_PAGE = 100
 ResourceType = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
                        "builder", "alerter", "system"]
 _KIND = {"resourcesync": "ResourceSync"}
 
 
-async def _all_alerts(komodo: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
+async def all_alerts(komodo: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
     """ListAlerts pages by 100 with a next_page cursor; exact totals need every page."""
     alerts, page = [], 0
     while page is not None:
@@ -54,7 +53,7 @@ async def list_alerts(
         query["resolved"] = resolved
     if resource_type:
         query["target.type"] = _KIND.get(resource_type, resource_type.capitalize())
-    alerts = await _all_alerts(app_of(ctx).komodo, query)
+    alerts = await all_alerts(app_of(ctx).komodo, query)
     chunk = alerts[(page - 1) * page_size:page * page_size]
     return ok(Page[AlertItem](items=[alert_item(a) for a in chunk], total=len(alerts), page=page,
                               pageSize=page_size, totalPages=ceil(len(alerts) / page_size)))

@@ -10,12 +10,13 @@ from pydantic import Field
 from ..client import KomodoError, gather
 from ..mapping.deployments import deployment_detail, deployment_item
 from ..mapping.envelope import Envelope, ok
-from ..mapping.models import DeploymentDetail, DeploymentItem, Page
+from ..mapping.models import DeploymentDetail, DeploymentItem, LogOutput, Page
 from ..mapping.status import DEPLOYMENT, DeploymentStatus
 from ._context import app_of
 from ._history import recent_runs
 from ._lists import list_resources
-from ._params import DeploymentId, PageNumber, PageSize
+from ._logs import read_log
+from ._params import DeploymentId, PageNumber, PageSize, Search, Tail, Timestamps
 from ._spec import read
 
 HISTORY_RUNS = 10
@@ -73,3 +74,12 @@ async def get_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeploymentD
         container=None if isinstance(container, KomodoError) else container.get("container"),
         stats=None if isinstance(stats, KomodoError) else stats,
         history=history, notes=notes))
+
+
+@read("GetDeploymentLog", "Get deployment log")
+async def get_deployment_log(ctx: Context, id: DeploymentId, tail: Tail = 100, search: Search | None = None,
+                             timestamps: Timestamps = False) -> Envelope[LogOutput]:
+    """Read a deployment's container log: the newest `tail` lines, or the lines matching `search` over the whole
+    log. Long output is cut from the oldest end, with a note."""
+    return ok(await read_log(app_of(ctx), "Deployment", {"deployment": id}, f"deployment {id}", tail=tail,
+                             search=search, timestamps=timestamps))

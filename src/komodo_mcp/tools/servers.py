@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from math import ceil
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..client import KomodoError, gather
+from ..client import Forbidden, KomodoError, NotFound, gather
 from ..mapping.alerts import alert_brief
 from ..mapping.envelope import Envelope, ok
-from ..mapping.models import Page, ServerDetail, ServerItem
-from ..mapping.servers import server_detail, server_item
+from ..mapping.common import iso
+from ..mapping.models import ContainerItem, LogOutput, Page, ServerDetail, ServerItem, ServerStats, StatsPoint
+from ..mapping.servers import metrics, server_detail, server_item
 from ..mapping.status import SERVER, ServerStatus
 from ._context import app_of
 from ._lists import list_resources
-from ._params import PageNumber, PageSize, ServerId
+from ._logs import read_log
+from ._params import PageNumber, PageSize, Search, ServerId, Tail, Timestamps
 from ._spec import read
 
 
@@ -66,3 +69,75 @@ async def get_server(ctx: Context, id: ServerId) -> Envelope[ServerDetail]:
         full, items[0], tags, stats=None if isinstance(stats, KomodoError) else stats,
         system=None if isinstance(system, KomodoError) else system, deployments=deployments,
         alerts=[alert_brief(a, tags) for a in alerts["alerts"]], notes=notes))
+
+
+ContainerState = Literal["running", "exited", "restarting", "paused", "created", "dead", "removing"]
+Granularity = Literal["15-sec", "30-sec", "1-min", "5-min", "15-min", "30-min", "1-hr", "6-hr", "1-day"]
+
+
+def _port(port: Any) -> str:
+    if isinstance(port, dict):
+        public, private = port.get("PublicPort"), port.get("PrivatePort")
+        return f"{public}:{private}/{port.get('Type', 'tcp')}" if public else f"{private}/{port.get('Type', 'tcp')}"
+    return str(port)
+
+
+@read("ListContainers", "List containers")
+async def list_containers(
+    ctx: Context,
+    server_id: ServerId,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+    status: Annotated[ContainerState | None, Field(description="Only containers in this Docker state")] = None,
+) -> Envelope[Page[ContainerItem]]:
+    """List every Docker container on one server, including ones Komodo does not manage, with state and ports."""
+    containers = await app_of(ctx).komodo.read("ListContainers", server=server_id)
+    items = [ContainerItem(name=c["name"], id=c.get("id"), image=c.get("image"), state=c["state"],
+                           status=c.get("status"), ports=[_port(p) for p in c.get("ports") or []],
+                           networks=list(c.get("networks") or []),
+                           komodo_resource=(c.get("labels") or {}).get("komodo.resource"))
+             for c in containers if status is None or c["state"] == status]
+    chunk = items[(page - 1) * page_size:page * page_size]
+    return ok(Page[ContainerItem](items=chunk, total=len(items), page=page, pageSize=page_size,
+                                  totalPages=ceil(len(items) / page_size)))
+
+
+@read("GetContainerLog", "Get container log")
+async def get_container_log(
+    ctx: Context,
+    server_id: ServerId,
+    container: Annotated[str, Field(min_length=1, max_length=256, description="Container name on that server")],
+    tail: Tail = 100,
+    search: Search | None = None,
+    timestamps: Timestamps = False,
+) -> Envelope[LogOutput]:
+    """Read any container's log on a server (see komodo_read_ListContainers for names)."""
+    return ok(await read_log(app_of(ctx), "Container", {"server": server_id, "container": container},
+                             f"container {container} on {server_id}", tail=tail, search=search,
+                             timestamps=timestamps))
+
+
+@read("GetServerStats", "Get server stats")
+async def get_server_stats(
+    ctx: Context,
+    id: ServerId,
+    granularity: Annotated[Granularity, Field(description="Spacing of the history points")] = "5-min",
+    points: Annotated[int, Field(ge=1, le=200, description="How many history points, newest first")] = 24,
+) -> Envelope[ServerStats]:
+    """Live CPU, memory, disk and network of a server, plus a short history with averages and peaks."""
+    komodo = app_of(ctx).komodo
+    current, history = await gather(komodo.read("GetSystemStats", server=id),
+                                    komodo.read("GetHistoricalServerStats", server=id, granularity=granularity,
+                                                page=0), tolerate=True)
+    notes = [f"{name} unavailable: {value.message}" for name, value in (("current", current), ("history", history))
+             if isinstance(value, KomodoError)]
+    if isinstance(current, NotFound | Forbidden):
+        raise current
+    records = [] if isinstance(history, KomodoError) else history["stats"][:points]
+    cpu = [r["cpu_perc"] for r in records]
+    return ok(ServerStats(
+        server=id, current=None if isinstance(current, KomodoError) else metrics(current), granularity=granularity,
+        history=[StatsPoint(ts=iso(r["ts"]), cpu_perc=round(r["cpu_perc"], 1), mem_used_gb=round(r["mem_used_gb"], 2),
+                            disk_used_gb=round(r["disk_used_gb"], 1)) for r in records],
+        cpu_avg=round(sum(cpu) / len(cpu), 1) if cpu else None, cpu_max=round(max(cpu), 1) if cpu else None,
+        mem_max_gb=round(max(r["mem_used_gb"] for r in records), 2) if records else None, notes=notes))

@@ -1,0 +1,65 @@
+"""Builds: Docker images Komodo builds from a repo and pushes to a registry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from ..client import KomodoError, gather
+from ..mapping.builds import build_detail, build_item
+from ..mapping.envelope import Envelope, ok
+from ..mapping.models import BuildDetail, BuildItem, Page
+from ..mapping.status import BUILD, BuildStatus
+from ._context import app_of
+from ._history import recent_runs
+from ._lists import list_resources
+from ._params import BuildId, PageNumber, PageSize
+from ._spec import read
+
+HISTORY_RUNS = 10
+
+
+@read("ListBuilds", "List builds")
+async def list_builds(
+    ctx: Context,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+    repo_id: Annotated[str | None, Field(min_length=1, description="Only builds of this Komodo repo (id or name)")] = None,
+    status: Annotated[BuildStatus | None, Field(description="success (Ok), failed, building, pending (Unknown: "
+                                                "never built)")] = None,
+) -> Envelope[Page[BuildItem]]:
+    """List image builds with their last result, version, commit, image name and registry."""
+    app = app_of(ctx)
+    specific: dict = {}
+    if status:
+        specific["states"] = list(BUILD[status])
+    if repo_id:
+        repo = await app.komodo.read("GetRepo", repo=repo_id)  # linked_repos takes ids only
+        specific["linked_repos"] = [repo["_id"]["$oid"]]
+    return ok(await list_resources(app, "Build", page=page, page_size=page_size,
+                                   query={"specific": specific} if specific else {}, mapper=build_item))
+
+
+@read("GetBuild", "Get build")
+async def get_build(ctx: Context, id: BuildId) -> Envelope[BuildDetail]:
+    """One build in depth: config, build args (secrets masked), and its recent runs with duration and result."""
+    app = app_of(ctx)
+    komodo = app.komodo
+    full, tags = await gather(komodo.read("GetBuild", build=id), app.tag_names())
+    build_id = full["_id"]["$oid"]
+    builder_id = full["config"].get("builder_id")
+    items, runs, builder = await gather(
+        komodo.read("ListBuilds", query={"names": [build_id]}, limit=0),
+        recent_runs(komodo, "Build", build_id, ("RunBuild",), HISTORY_RUNS),
+        komodo.read("GetBuilder", builder=builder_id) if builder_id else _none(), tolerate=True)
+    for required in (items, runs):
+        if isinstance(required, KomodoError):
+            raise required
+    builder_name = builder["name"] if isinstance(builder, dict) else None
+    return ok(build_detail(full, items[0], tags, app.settings.show_secrets, runs, builder_name))
+
+
+async def _none() -> None:
+    return None

@@ -1,0 +1,118 @@
+"""Jobs: Komodo's Updates, the record of every execution and change. Execute tools answer a job_id (Update id)."""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from ..client import InvalidRequest, KomodoClient, gather
+from ..mapping.builds import version_text
+from ..mapping.common import iso
+from ..mapping.envelope import Envelope, ok
+from ..mapping.jobs import Job, job
+from ..mapping.models import Page, UpdateItem
+from ..mapping.status import job_status
+from ._context import App, app_of
+from ._params import PageNumber, PageSize
+from ._spec import read
+
+KOMODO_UPDATE_PAGE = 100
+MAX_KOMODO_PAGES = 20  # 2,000 updates; beyond that the total is a floor and the note says so
+ResourceType = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
+                       "builder", "alerter", "system"]
+KIND = {"resourcesync": "ResourceSync"}
+PARAM = {"Server": "server", "Deployment": "deployment", "Stack": "stack", "Build": "build", "Repo": "repo",
+         "Procedure": "procedure", "Action": "action", "ResourceSync": "sync", "Builder": "builder",
+         "Alerter": "alerter"}
+STATUS_QUERY: dict[str, dict[str, Any]] = {
+    "pending": {"status": "Queued"}, "running": {"status": "InProgress"},
+    "success": {"status": "Complete", "success": True}, "failed": {"status": "Complete", "success": False}}
+
+
+class UpdatePage(Page[UpdateItem]):
+    note: str | None = None
+
+
+def kind_of(resource_type: str) -> str:
+    return KIND.get(resource_type, resource_type.capitalize())
+
+
+@read("ListUpdates", "List updates")
+async def list_updates(
+    ctx: Context,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+    resource_type: Annotated[ResourceType | None, Field(description="Only updates on this kind of resource")] = None,
+    resource_id: Annotated[str | None, Field(min_length=1, description="Only updates on this resource (id or name; "
+                                             "needs resource_type)")] = None,
+    operation: Annotated[str | None, Field(min_length=1, max_length=64, description="Komodo operation, e.g. Deploy, "
+                                           "RunBuild, UpdateDeployment")] = None,
+    status: Annotated[Literal["pending", "running", "success", "failed"] | None,
+                      Field(description="Job status; cancelled runs count as failed here")] = None,
+) -> Envelope[UpdatePage]:
+    """The activity feed: who deployed, built, changed or ran what, and whether it worked, newest first.
+
+    Use it to answer "what changed recently" or "what failed today"; follow a job_id with komodo_read_GetJob.
+    """
+    app = app_of(ctx)
+    query: dict[str, Any] = dict(STATUS_QUERY[status]) if status else {}
+    if resource_type:
+        query["target.type"] = kind_of(resource_type)
+    if resource_id:
+        if not resource_type or resource_type == "system":
+            raise InvalidRequest("resource_id needs resource_type (server, deployment, …)",
+                                 {"fields": [{"field": "resource_type", "message": "required with resource_id"}]})
+        kind = kind_of(resource_type)
+        found = await app.komodo.read(f"Get{kind}", **{PARAM[kind]: resource_id})
+        query["target.id"] = found["_id"]["$oid"]
+    if operation:
+        query["operation"] = operation
+    updates, capped = await _updates(app.komodo, query)
+    chunk = updates[(page - 1) * page_size:page * page_size]
+    return ok(UpdatePage(
+        items=[UpdateItem(job_id=u["id"], operation=u["operation"], status=job_status(u), success=u["success"],
+                          resource_type=u["target"]["type"], resource_id=u["target"]["id"],
+                          started_at=iso(u["start_ts"]), operator=u["username"],
+                          version=version_text(u.get("version"))) for u in chunk],
+        total=len(updates), page=page, pageSize=page_size, totalPages=ceil(len(updates) / page_size),
+        note=f"only the newest {len(updates)} updates were counted; narrow with filters" if capped else None))
+
+
+async def _updates(komodo: KomodoClient, query: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    updates: list[dict[str, Any]] = []
+    page: int | None = 0
+    while page is not None and page < MAX_KOMODO_PAGES:
+        answer = await komodo.read("ListUpdates", query=query, page=page)
+        updates.extend(answer["updates"])
+        page = answer.get("next_page")
+    return updates, page is not None
+
+
+async def job_of(app: App, job_id: str) -> Job:
+    """The job behind a Komodo Update id, with its target's and operator's names."""
+    update = await app.komodo.read("GetUpdate", id=job_id)
+    target, operator = update["target"], update.get("operator", "")
+    name_call = (app.komodo.read(f"List{target['type']}s", query={"names": [target["id"]]}, limit=0)
+                 if target["type"] in PARAM else _nothing())
+    names, user = await gather(name_call, app.komodo.read("GetUsername", user_id=operator) if operator else _nothing(),
+                               tolerate=True)
+    resource_name = names[0]["name"] if isinstance(names, list) and names else None
+    operator_name = user["username"] if isinstance(user, dict) else None
+    return job(update, job_id, app.ui_link("updates", job_id), resource_name, operator_name)
+
+
+async def _nothing() -> None:
+    return None
+
+
+@read("GetJob", "Get job")
+async def get_job(ctx: Context, job_id: Annotated[str, Field(min_length=1, max_length=64, description="The job_id "
+                  "an execute tool returned (a Komodo Update id)")]) -> Envelope[Job]:
+    """Track a job: status, each step with its command and (bounded) output, duration, and why it failed.
+
+    Komodo reports a busy resource or a missing permission only here: `error.code` is CONFLICT or FORBIDDEN then.
+    """
+    return ok(await job_of(app_of(ctx), job_id))

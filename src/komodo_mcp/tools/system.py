@@ -1,0 +1,173 @@
+"""The fleet as a whole: summary, version, schedules, builders, alerters, tags, and TOML export."""
+
+from __future__ import annotations
+
+import re
+from math import ceil
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from .. import __version__
+from ..client import KomodoError, gather, list_all
+from ..mapping.alerts import alert_brief
+from ..mapping.common import created_at, iso, tag_names
+from ..mapping.envelope import Envelope, ok
+from ..mapping.models import (AlerterItem, BuilderItem, JobBrief, Page, ScheduleItem, Summary, TagItem, TomlExport,
+                              VersionInfo)
+from ..mapping.status import alert_severity
+from ..redact import MASK, is_secret_key
+from ._context import app_of
+from ._lists import list_resources
+from ._params import PageNumber, PageSize
+from ._spec import read
+from .alerts import all_alerts
+
+SUMMARIES = (("servers", "Servers"), ("deployments", "Deployments"), ("stacks", "Stacks"), ("builds", "Builds"),
+             ("repos", "Repos"), ("procedures", "Procedures"), ("actions", "Actions"), ("syncs", "ResourceSyncs"))
+SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+TOP_ALERTS = 10
+ExportKind = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
+                     "builder", "alerter"]
+_TOML_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*[=:]\s*)(.+)$")
+
+
+@read("GetSummary", "Get fleet summary")
+async def get_summary(ctx: Context) -> Envelope[Summary]:
+    """The whole fleet in one call: counts by state for every resource kind, open alerts (most severe first) and
+    jobs running now. Start here to answer "is anything broken?"."""
+    komodo = app_of(ctx).komodo
+    *counts, alerts, running = await gather(
+        *(komodo.read(f"Get{kind}Summary") for _, kind in SUMMARIES),
+        all_alerts(komodo, {"resolved": False}), komodo.read("ListUpdates", query={"status": "InProgress"}),
+        tolerate=True)
+    notes = [f"{name} unavailable: {value.message}" for (name, _), value in zip(SUMMARIES, counts)
+             if isinstance(value, KomodoError)]
+    if isinstance(alerts, KomodoError):
+        raise alerts
+    by_severity: dict[str, int] = {}
+    for alert in alerts:
+        severity = alert_severity(alert["level"], alert["data"]["type"])
+        by_severity[severity] = by_severity.get(severity, 0) + 1
+    ranked = sorted(alerts, key=lambda a: (SEVERITY_ORDER[alert_severity(a["level"], a["data"]["type"])], -a["ts"]))
+    jobs = [] if isinstance(running, KomodoError) else running["updates"]
+    return ok(Summary(
+        **{name: ({} if isinstance(value, KomodoError) else value) for (name, _), value in zip(SUMMARIES, counts)},
+        open_alerts=len(alerts), open_alerts_by_severity=by_severity,
+        top_alerts=[alert_brief(a) for a in ranked[:TOP_ALERTS]],
+        running_jobs=[JobBrief(job_id=u["id"], operation=u["operation"], resource_type=u["target"]["type"],
+                               resource_id=u["target"]["id"], started_at=iso(u["start_ts"]), operator=u["username"])
+                      for u in jobs],
+        notes=notes))
+
+
+@read("GetVersion", "Get version")
+async def get_version(ctx: Context) -> Envelope[VersionInfo]:
+    """Komodo's version and settings that matter to a client, and this server's version and enabled toolsets."""
+    from ._registry import select  # the registry imports this module
+
+    app = app_of(ctx)
+    version, core = await gather(app.komodo.read("GetVersion"), app.komodo.read("GetCoreInfo"))
+    return ok(VersionInfo(
+        komodo_version=version["version"], komodo_title=core.get("title", ""), komodo_url=app.settings.url,
+        default_pagination_limit=core.get("default_pagination_limit", 50), server_name="komodo-mcp",
+        server_version=__version__, toolsets=list(app.settings.toolsets), read_only=app.settings.read_only,
+        tools=len(select(app.settings))))
+
+
+@read("ListSchedules", "List schedules")
+async def list_schedules(ctx: Context, page: PageNumber = 1, page_size: PageSize = 50) -> Envelope[Page[ScheduleItem]]:
+    """What runs when: every scheduled procedure and action, with next and last run."""
+    app = app_of(ctx)
+    schedules, tags = await gather(app.komodo.read("ListSchedules", limit=0), app.tag_names())
+    items = [ScheduleItem(resource_type=s["target"]["type"], resource_id=s["target"]["id"], name=s["name"],
+                          schedule=s["schedule"], schedule_format=s["schedule_format"],
+                          timezone=s.get("schedule_timezone") or None, enabled=s["enabled"],
+                          last_run=iso(s.get("last_run_at")), next_run=iso(s.get("next_scheduled_run")),
+                          error=s.get("schedule_error"), tags=tag_names(s.get("tags", []), tags)) for s in schedules]
+    return ok(Page[ScheduleItem](items=items[(page - 1) * page_size:page * page_size], total=len(items), page=page,
+                                 pageSize=page_size, totalPages=ceil(len(items) / page_size)))
+
+
+def _builder(item: dict[str, Any], full: dict[str, Any] | None, tags: dict[str, str]) -> BuilderItem:
+    params = ((full or {}).get("config") or {}).get("params") or {}
+    return BuilderItem(id=item["id"], name=item["name"], tags=tag_names(item["tags"], tags),
+                       createdAt=created_at(item["id"]), updatedAt=iso(full["updated_at"]) if full else None,
+                       builder_type=item["info"]["builder_type"], instance_type=item["info"].get("instance_type"),
+                       server_id=params.get("server_id") or None)
+
+
+@read("ListBuilders", "List builders")
+async def list_builders(ctx: Context, page: PageNumber = 1, page_size: PageSize = 50) -> Envelope[Page[BuilderItem]]:
+    """List builders: where builds run (a server, a URL, or AWS instances started on demand)."""
+    return ok(await list_resources(app_of(ctx), "Builder", page=page, page_size=page_size, query={},
+                                   mapper=_builder))
+
+
+def _alerter(item: dict[str, Any], full: dict[str, Any] | None, tags: dict[str, str]) -> AlerterItem:
+    return AlerterItem(id=item["id"], name=item["name"], tags=tag_names(item["tags"], tags),
+                       createdAt=created_at(item["id"]), updatedAt=iso(full["updated_at"]) if full else None,
+                       enabled=item["info"]["enabled"], endpoint_type=item["info"]["endpoint_type"])
+
+
+@read("ListAlerters", "List alerters")
+async def list_alerters(ctx: Context, page: PageNumber = 1, page_size: PageSize = 50) -> Envelope[Page[AlerterItem]]:
+    """List alerters: where Komodo sends alerts (Slack, Discord, ntfy, Pushover, custom webhooks)."""
+    return ok(await list_resources(app_of(ctx), "Alerter", page=page, page_size=page_size, query={},
+                                   mapper=_alerter))
+
+
+@read("ListTags", "List tags")
+async def list_tags(ctx: Context) -> Envelope[list[TagItem]]:
+    """List the tags used to group resources; every list tool shows tags by these names."""
+    tags = await app_of(ctx).komodo.read("ListTags")
+    return ok([TagItem(id=t["_id"]["$oid"], name=t["name"], color=t.get("color")) for t in tags])
+
+
+@read("ExportToml", "Export resources as TOML")
+async def export_toml(
+    ctx: Context,
+    resource_type: Annotated[ExportKind | None, Field(description="Export only resources of this kind")] = None,
+    ids: Annotated[list[str], Field(max_length=100, description="Export only these resources (ids or names; "
+                                    "needs resource_type); empty means all")] = [],  # noqa: B006
+    include_variables: Annotated[bool, Field(description="Also export variables (secret values stay hidden)")] = False,
+) -> Envelope[TomlExport]:
+    """Resources as Komodo's own config-as-code TOML (what a resource sync reads). Credential-looking values are
+    masked unless the server runs with --show-secrets; long exports are cut with a note."""
+    app = app_of(ctx)
+    komodo = app.komodo
+    kind = {"resourcesync": "ResourceSync"}.get(resource_type or "", (resource_type or "").capitalize())
+    if kind:
+        items = await list_all(komodo, f"List{kind}s", {"names": ids} if ids else {})
+        targets = [{"type": kind, "id": item["id"]} for item in items]
+        exported = await komodo.read("ExportResourcesToToml", targets=targets, user_groups=[],
+                                     include_variables=include_variables)
+        count = len(targets)
+    else:
+        exported = await komodo.read("ExportAllResourcesToToml", include_resources=True, user_groups=[],
+                                     include_variables=include_variables, tags=[])
+        count = exported["toml"].count("[[") - exported["toml"].count("[[variable]]")
+    toml = exported["toml"]
+    if not app.settings.show_secrets:
+        secrets = [v["value"] for v in await komodo.read("ListVariables") if v.get("is_secret") and v.get("value")]
+        toml = mask_toml(toml, secrets)
+    budget = app.settings.log_budget_chars
+    truncated = len(toml) > budget
+    return ok(TomlExport(toml=toml[:budget], resources=count, truncated=truncated,
+                         note=f"cut to {budget} of {len(toml)} characters; export one kind or a few ids"
+                         if truncated else None))
+
+
+def mask_toml(toml: str, secret_values: list[str]) -> str:
+    """Mask `KEY = value` / `KEY=value` lines whose key looks like a credential, and known secret values."""
+    lines = []
+    for line in toml.splitlines():
+        match = _TOML_ASSIGNMENT.match(line)
+        if match and is_secret_key(match[2]):
+            line = f"{match[1]}{match[2]}{match[3]}{MASK}"
+        lines.append(line)
+    masked = "\n".join(lines) + ("\n" if toml.endswith("\n") else "")
+    for value in secret_values:
+        masked = masked.replace(value, MASK)
+    return masked
