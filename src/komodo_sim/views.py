@@ -13,11 +13,12 @@ def _name_of(store: Store, kind: str, resource_id: str) -> str | None:
     return found.name if found else None
 
 
-def _git(resource: Resource) -> dict[str, Any]:
+def _git(store: Store, resource: Resource) -> dict[str, Any]:
     config = resource.config
     repo, provider = config.get("repo", ""), config.get("git_provider", "github.com")
     return {
         "linked_repo": config.get("linked_repo", ""),
+        "linked_repo_name": _name_of(store, "Repo", config.get("linked_repo", "")),
         "git_provider": provider,
         "repo": repo,
         "branch": config.get("branch", "main"),
@@ -136,7 +137,7 @@ def stack_info(store: Store, r: Resource) -> dict[str, Any]:
         "server_name": _name_of(store, "Server", r.config.get("server_id", "")),
         "files_on_host": r.config.get("files_on_host", False),
         "file_contents": bool(r.config.get("file_contents")),
-        **_git(r),
+        **_git(store, r),
         "state": state_of(r),
         "status": rt.get("status"),
         "services": [{"service": s["service"], "image": s["image"], "update_available": False}
@@ -158,7 +159,7 @@ def build_info(store: Store, r: Resource) -> dict[str, Any]:
         "builder_id": r.config.get("builder_id", ""),
         "files_on_host": r.config.get("files_on_host", False),
         "dockerfile_contents": bool(r.config.get("dockerfile")),
-        **_git(r),
+        **_git(store, r),
         "built_hash": r.info.get("built_hash"),
         "latest_hash": r.info.get("latest_hash"),
         "image_registry_domain": registry.get("domain"),
@@ -172,7 +173,7 @@ def repo_info(store: Store, r: Resource) -> dict[str, Any]:
         "builder_id": r.config.get("builder_id", ""),
         "last_pulled_at": r.info.get("last_pulled_at", 0),
         "last_built_at": r.info.get("last_built_at", 0),
-        **_git(r),
+        **{k: v for k, v in _git(store, r).items() if not k.startswith("linked_repo")},
         "state": state_of(r),
         "cloned_hash": r.runtime.get("cloned_hash"),
         "cloned_message": r.runtime.get("cloned_message"),
@@ -205,7 +206,7 @@ def sync_info(store: Store, r: Resource) -> dict[str, Any]:
         "file_contents": bool(r.config.get("file_contents")),
         "managed": r.config.get("managed", False),
         "resource_path": r.config.get("resource_path", []),
-        **_git(r),
+        **_git(store, r),
         "last_sync_hash": r.runtime.get("last_sync_hash"),
         "last_sync_message": r.runtime.get("last_sync_message"),
         "state": state_of(r),
