@@ -253,6 +253,11 @@ def _tail(params: dict[str, Any]) -> int:
     return min(tail, 5000)
 
 
+def _tailed(lines: list[str], params: dict[str, Any], command: str) -> dict[str, Any]:
+    tail = _tail(params)
+    return _log(lines[-tail:] if tail else [], f"{command} --tail {tail}")
+
+
 def _search(lines: list[str], params: dict[str, Any]) -> list[str]:
     terms = [t.lower() for t in required(params, "terms")]
     combine = all if params.get("combinator", "Or") == "And" else any
@@ -268,8 +273,7 @@ def GetContainerLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[
     if container is None:
         raise CoreError(500, f"Failed to get container log | No such container: {name}")
     owner = sim.store.find("Deployment", name) or sim.store.find("Stack", container["labels"]["komodo.resource"])
-    lines = owner.runtime.get("log", []) if owner else []
-    return _log(lines[-_tail(params):] if _tail(params) else [], f"docker logs {name} --tail {_tail(params)}")
+    return _tailed(owner.runtime.get("log", []) if owner else [], params, f"docker logs {name}")
 
 
 def _logs_of(sim: Simulator, user: User, kind: str, params: dict[str, Any]) -> Resource:
@@ -279,9 +283,7 @@ def _logs_of(sim: Simulator, user: User, kind: str, params: dict[str, Any]) -> R
 @register(READ)
 def GetDeploymentLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     deployment = _logs_of(sim, user, "Deployment", params)
-    tail = _tail(params)
-    lines = deployment.runtime.get("log", [])
-    return _log(lines[-tail:] if tail else [], f"docker logs {deployment.name} --tail {tail}")
+    return _tailed(deployment.runtime.get("log", []), params, f"docker logs {deployment.name}")
 
 
 @register(READ)
@@ -332,9 +334,7 @@ def ListStackServices(sim: Simulator, user: User, params: dict[str, Any]) -> lis
 def GetStackLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     stack = _logs_of(sim, user, "Stack", params)
     required(params, "services")
-    tail = _tail(params)
-    lines = stack.runtime.get("log", [])
-    return _log(lines[-tail:] if tail else [], f"docker compose -p {stack.name} logs --tail {tail}")
+    return _tailed(stack.runtime.get("log", []), params, f"docker compose -p {stack.name} logs")
 
 
 @register(READ)

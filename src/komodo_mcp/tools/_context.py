@@ -12,6 +12,10 @@ from ..client import KomodoClient
 from ..config import Settings
 
 TAG_CACHE_SECONDS = 30.0
+# The parameter that names each kind's target in Komodo's read requests.
+PARAM = {"Server": "server", "Deployment": "deployment", "Stack": "stack", "Build": "build", "Repo": "repo",
+         "Procedure": "procedure", "Action": "action", "ResourceSync": "sync", "Builder": "builder",
+         "Alerter": "alerter"}
 
 
 @dataclass
@@ -32,6 +36,11 @@ class App:
     async def tag_id(self, name: str) -> str | None:
         names = await self.tag_names()
         return next((tag_id for tag_id, tag_name in names.items() if tag_name == name), None)
+
+    async def resolve_id(self, kind: str, key: str) -> str:
+        """The id of a resource given by id or name: Komodo's `*_ids` filters and Mongo queries take ids only."""
+        found = await self.komodo.read(f"Get{kind}", **{PARAM[kind]: key})
+        return found["_id"]["$oid"]
 
     def ui_link(self, *parts: str) -> str:
         base = self.settings.ui_url or self.settings.url

@@ -36,8 +36,7 @@ async def list_builds(
     if status:
         specific["states"] = list(BUILD[status])
     if repo_id:
-        repo = await app.komodo.read("GetRepo", repo=repo_id)  # linked_repos takes ids only
-        specific["linked_repos"] = [repo["_id"]["$oid"]]
+        specific["linked_repos"] = [await app.resolve_id("Repo", repo_id)]
     return ok(await list_resources(app, "Build", page=page, page_size=page_size,
                                    query={"specific": specific} if specific else {}, mapper=build_item))
 

@@ -40,8 +40,7 @@ async def list_deployments(
     if status:
         specific["states"] = list(DEPLOYMENT[status])
     if server_id:
-        server = await app.komodo.read("GetServer", server=server_id)  # server_ids takes ids only
-        specific["server_ids"] = [server["_id"]["$oid"]]
+        specific["server_ids"] = [await app.resolve_id("Server", server_id)]
     show = app.settings.show_secrets
     return ok(await list_resources(
         app, "Deployment", page=page, page_size=page_size, query={"specific": specific} if specific else {},

@@ -15,7 +15,7 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.jobs import Job, job
 from ..mapping.models import Page, UpdateItem
 from ..mapping.status import job_status
-from ._context import App, app_of
+from ._context import PARAM, App, app_of
 from ._params import PageNumber, PageSize
 from ._spec import read
 
@@ -24,9 +24,6 @@ MAX_KOMODO_PAGES = 20  # 2,000 updates; beyond that the total is a floor and the
 ResourceType = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
                        "builder", "alerter", "system"]
 KIND = {"resourcesync": "ResourceSync"}
-PARAM = {"Server": "server", "Deployment": "deployment", "Stack": "stack", "Build": "build", "Repo": "repo",
-         "Procedure": "procedure", "Action": "action", "ResourceSync": "sync", "Builder": "builder",
-         "Alerter": "alerter"}
 STATUS_QUERY: dict[str, dict[str, Any]] = {
     "pending": {"status": "Queued"}, "running": {"status": "InProgress"},
     "success": {"status": "Complete", "success": True}, "failed": {"status": "Complete", "success": False}}
@@ -65,9 +62,7 @@ async def list_updates(
         if not resource_type or resource_type == "system":
             raise InvalidRequest("resource_id needs resource_type (server, deployment, …)",
                                  {"fields": [{"field": "resource_type", "message": "required with resource_id"}]})
-        kind = kind_of(resource_type)
-        found = await app.komodo.read(f"Get{kind}", **{PARAM[kind]: resource_id})
-        query["target.id"] = found["_id"]["$oid"]
+        query["target.id"] = await app.resolve_id(kind_of(resource_type), resource_id)
     if operation:
         query["operation"] = operation
     updates, capped = await _updates(app.komodo, query)
