@@ -11,6 +11,19 @@ READ_TOOLS = [
     "ListVariables", "ListSchedules", "GetVersion", "ExportToml",
 ]
 
+EXECUTE_TOOLS = [
+    # the reference's 9
+    "Deploy", "Build", "StartServer", "StopServer", "RestartServer", "RunProcedure", "TriggerAction", "PullRepo",
+    "CloneRepo",
+    # the catalogue's 16 more
+    "StartDeployment", "StopDeployment", "RestartDeployment", "DestroyDeployment", "DeployStack", "StartStack",
+    "StopStack", "RestartStack", "PullStack", "DestroyStack", "CancelBuild", "BuildRepo", "RunSync", "PruneServer",
+    "CancelJob", "WaitForJob",
+]
+DESTRUCTIVE = {"komodo_execute_StopServer", "komodo_execute_StopDeployment", "komodo_execute_DestroyDeployment",
+               "komodo_execute_StopStack", "komodo_execute_DestroyStack", "komodo_execute_PruneServer",
+               "komodo_execute_CancelJob"}
+
 PAGED = {"page", "page_size"}
 # seed-api-reference.md: each tool's parameters, exactly.
 REFERENCE_PARAMETERS = {
@@ -30,6 +43,26 @@ REFERENCE_PARAMETERS = {
     "komodo_read_GetAction": {"id"},
     "komodo_read_ListAlerts": PAGED | {"severity", "resolved", "resource_type"},
     "komodo_read_GetAlert": {"id"},
+    "komodo_execute_Deploy": {"id", "options"},
+    "komodo_execute_Build": {"id", "options"},
+    "komodo_execute_StartServer": {"id", "options"},
+    "komodo_execute_StopServer": {"id", "options"},
+    "komodo_execute_RestartServer": {"id", "options"},
+    "komodo_execute_RunProcedure": {"id", "variables", "options"},
+    "komodo_execute_TriggerAction": {"id", "payload", "options"},
+    "komodo_execute_PullRepo": {"id", "options"},
+    "komodo_execute_CloneRepo": {"id", "options"},
+}
+REFERENCE_OPTIONS = {
+    "komodo_execute_Deploy": {"force", "stopBeforeStart", "skipPull"},
+    "komodo_execute_Build": {"skipCache", "skipPull", "forceBuild"},
+    "komodo_execute_StartServer": {"timeout", "waitForHealthy"},
+    "komodo_execute_StopServer": {"timeout", "force", "removeContainer"},
+    "komodo_execute_RestartServer": {"timeout", "force", "waitForHealthy"},
+    "komodo_execute_RunProcedure": {"async", "timeout"},
+    "komodo_execute_TriggerAction": {"async", "retryOnFailure"},
+    "komodo_execute_PullRepo": {"branch", "force", "submodules"},
+    "komodo_execute_CloneRepo": {"branch", "depth", "submodules", "overwrite"},
 }
 REFERENCE_ENUMS = {
     ("komodo_read_ListServers", "status"): ["running", "stopped", "pending", "error"],

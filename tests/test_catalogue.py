@@ -15,7 +15,7 @@ from komodo_mcp.config import Settings
 from komodo_mcp.server import build_server
 from komodo_mcp.tools._registry import all_specs
 
-from .catalogue import READ_TOOLS, REFERENCE_ENUMS, REFERENCE_PARAMETERS
+from .catalogue import DESTRUCTIVE, EXECUTE_TOOLS, READ_TOOLS, REFERENCE_ENUMS, REFERENCE_OPTIONS, REFERENCE_PARAMETERS
 
 pytestmark = pytest.mark.anyio
 SNAPS = Path(__file__).parent / "toolsnaps"
@@ -60,9 +60,12 @@ def test_every_snapshot_belongs_to_a_tool():
     assert {p.stem for p in SNAPS.glob("*.json")} <= names
 
 
-def test_every_catalogue_read_tool_exists():
-    assert [f"komodo_read_{op}" for op in READ_TOOLS if f"komodo_read_{op}" not in {s.name for s in all_specs()}] == []
+def test_every_catalogue_tool_exists():
+    names = {spec.name for spec in all_specs()}
+    expected = [f"komodo_read_{op}" for op in READ_TOOLS] + [f"komodo_execute_{op}" for op in EXECUTE_TOOLS]
+    assert [name for name in expected if name not in names] == []
     assert len([s for s in all_specs() if s.kind == "read"]) == len(READ_TOOLS) == 33
+    assert len([s for s in all_specs() if s.kind == "execute"]) == len(EXECUTE_TOOLS) == 25
 
 
 async def test_names_annotations_and_schemas_follow_the_conventions(listed):
@@ -72,9 +75,11 @@ async def test_names_annotations_and_schemas_follow_the_conventions(listed):
         assert kind, name
         annotations = tool["annotations"]
         assert set(annotations) >= {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint", "title"}
-        assert annotations["readOnlyHint"] is (kind[1] == "read"), name
-        if kind[1] == "read":
-            assert annotations["idempotentHint"] and not annotations["destructiveHint"], name
+        watches_only = name == "komodo_execute_WaitForJob"
+        assert annotations["readOnlyHint"] is (kind[1] == "read" or watches_only), name
+        assert annotations["destructiveHint"] is (name in DESTRUCTIVE), name
+        if annotations["readOnlyHint"]:
+            assert annotations["idempotentHint"], name
         schema = json.dumps(tool["inputSchema"])
         assert tool["inputSchema"]["type"] == "object", name
         assert "$ref" not in schema and "$defs" not in schema and '"anyOf"' not in schema, name
@@ -87,6 +92,8 @@ async def test_reference_tools_take_exactly_the_reference_parameters(listed):
         assert set(listed[name]["inputSchema"]["properties"]) == params, name
     for (name, param), values in REFERENCE_ENUMS.items():
         assert listed[name]["inputSchema"]["properties"][param]["enum"] == values, (name, param)
+    for name, options in REFERENCE_OPTIONS.items():
+        assert set(listed[name]["inputSchema"]["properties"]["options"]["properties"]) == options, name
     assert listed["komodo_read_ListServers"]["inputSchema"]["properties"]["page_size"]["maximum"] == 100
 
 

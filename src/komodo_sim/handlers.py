@@ -107,6 +107,16 @@ def GetVersion(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, 
 
 
 @register(READ)
+def GetPermission(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    """The caller's effective permission on a target (admins: Write with every specific)."""
+    target = required(params, "target")
+    if not isinstance(target, dict) or target.get("type") not in KINDS:
+        raise BadParams("invalid type: expected internally tagged enum ResourceTarget")
+    resource = sim.store.resolve(target["type"], target.get("id", ""))
+    return {"level": sim.store.level(user, resource), "specific": sorted(sim.store.specifics(user, resource))}
+
+
+@register(READ)
 def GetUsername(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     user_id = required(params, "user_id")
     found = sim.store.users.get(user_id)

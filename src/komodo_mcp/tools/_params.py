@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 
 def ref(what: str) -> object:
@@ -25,3 +25,16 @@ Tail = Annotated[int, Field(ge=1, le=5000, description="How many of the newest l
 Search = Annotated[str, Field(min_length=1, max_length=200, description="Only lines containing this text "
                               "(case-insensitive), searched by Komodo over the whole log")]
 Timestamps = Annotated[bool, Field(description="Prefix each line with Docker's timestamp")]
+Services = Annotated[list[str], Field(description="Only these compose services; empty means the whole stack")]
+StopSignal = Annotated[Literal["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"], Field(
+    description="Signal sent to stop the container (default: the deployment's termination_signal)")]
+StopTime = Annotated[int, Field(ge=0, le=3600, description="Seconds to wait after the signal before killing")]
+WaitTimeout = Annotated[int, Field(ge=1, le=3600, description="Seconds to wait at most; the job goes on after")]
+
+
+class RunOptions(BaseModel):
+    async_: bool | None = Field(None, alias="async", description="false: wait for the end and return the result "
+                                "(default true: return the job_id at once)")
+    timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait at most when async is false")
+
+    model_config = {"populate_by_name": True}

@@ -24,6 +24,7 @@ class ToolSpec:
     title: str
     destructive: bool = False
     idempotent: bool = False
+    read_only: bool = False  # an execute-module tool that only watches (WaitForJob)
 
     @property
     def name(self) -> str:
@@ -37,19 +38,17 @@ class ToolSpec:
         """Stated explicitly for every tool: clients treat a tool without annotations as destructive."""
         return ToolAnnotations(
             title=self.title,
-            read_only_hint=self.kind == "read",
+            read_only_hint=self.kind == "read" or self.read_only,
             destructive_hint=self.destructive,
-            idempotent_hint=self.kind == "read" or self.idempotent,
+            idempotent_hint=self.kind == "read" or self.read_only or self.idempotent,
             open_world_hint=True,  # every tool reaches a live Komodo
         )
 
 
-def _decorator(kind: Kind, operation: str, title: str, *, destructive: bool = False,
-               idempotent: bool = False) -> Callable[[Callable[..., Any]], ToolSpec]:
+def _decorator(kind: Kind, operation: str, title: str, **flags: bool) -> Callable[[Callable[..., Any]], ToolSpec]:
     def build(fn: Callable[..., Any]) -> ToolSpec:
         family = fn.__module__.rsplit(".", 1)[-1]
-        return ToolSpec(fn=fn, operation=operation, kind=kind, family=family, title=title,
-                        destructive=destructive, idempotent=idempotent)
+        return ToolSpec(fn=fn, operation=operation, kind=kind, family=family, title=title, **flags)
     return build
 
 
@@ -57,8 +56,10 @@ def read(operation: str, title: str) -> Callable[[Callable[..., Any]], ToolSpec]
     return _decorator("read", operation, title)
 
 
-def execute(operation: str, title: str, *, destructive: bool = False) -> Callable[[Callable[..., Any]], ToolSpec]:
-    return _decorator("execute", operation, title, destructive=destructive)
+def execute(operation: str, title: str, *, destructive: bool = False, idempotent: bool = False,
+            read_only: bool = False) -> Callable[[Callable[..., Any]], ToolSpec]:
+    return _decorator("execute", operation, title, destructive=destructive, idempotent=idempotent,
+                      read_only=read_only)
 
 
 def write(operation: str, title: str, *, destructive: bool = False,

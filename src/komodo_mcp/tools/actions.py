@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ..client import gather
 from ..mapping.automation import action_detail, action_item
 from ..mapping.envelope import Envelope, ok
+from ..mapping.executions import ActionRunResult
+from ..mapping.jobs import bounded, plain
 from ..mapping.models import ActionDetail, ActionItem, Page
 from ..mapping.status import ActionType
 from ._context import app_of
+from ._execution import result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
 from ._params import ActionId, PageNumber, PageSize
-from ._spec import read
+from ._spec import execute, read
 
 HISTORY_RUNS = 10
+DEFAULT_WAIT = 300
 
 
 @read("ListActions", "List actions")
@@ -50,3 +54,38 @@ async def get_action(ctx: Context, id: ActionId) -> Envelope[ActionDetail]:
     items, runs = await gather(komodo.read("ListActions", query={"names": [action_id]}, limit=0),
                                recent_runs(komodo, "Action", action_id, ("RunAction",), HISTORY_RUNS))
     return ok(action_detail(full, items[0], tags, app.settings.show_secrets, runs))
+
+
+class ActionOptions(BaseModel):
+    async_: bool | None = Field(None, alias="async", description="false: wait (up to 5 minutes) and return the "
+                                "output (default true: return the job_id at once)")
+    retryOnFailure: bool | None = Field(None, description="Executions are never retried automatically: check the "
+                                        "result and run again")
+
+    model_config = {"populate_by_name": True}
+
+
+@execute("TriggerAction", "Run action")
+async def trigger_action(
+    ctx: Context,
+    id: ActionId,
+    payload: Annotated[dict[str, Any], Field(description="Arguments merged over the action's default "
+                                             "arguments (Komodo RunAction args)")] = {},  # noqa: B006
+    options: ActionOptions | None = None,
+) -> Envelope[ActionRunResult]:
+    """Run an action (its TypeScript script). Returns a job_id at once, or with options.async false waits and
+    returns the script's output and exit code. Actions may run several times at once."""
+    app = app_of(ctx)
+    opts = options or ActionOptions()
+    started = await start(app, "Action", id, "RunAction", args=payload)
+    update, waited = started.update, opts.async_ is False
+    if waited:
+        update, _ = await wait(ctx, app, started.job_id, DEFAULT_WAIT)
+    done = update.get("status") == "Complete"
+    ignored = ["retryOnFailure: executions are never retried automatically"] if opts.retryOnFailure else []
+    fields = result_fields(app, started, f"Running action {started.name}", ignored, update, waited)
+    fields["timed_out"] = waited and not done
+    output = "\n".join(part for log in update.get("logs", []) for part in (log["stdout"], log["stderr"]) if part)
+    return ok(ActionRunResult(**fields, execution_id=started.job_id, action_id=started.id, action_name=started.name,
+                              exit_code=(0 if update.get("success") else 1) if done else None,
+                              output=bounded(plain(output)) if done else None))

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ..client import KomodoError, gather
 from ..mapping.deployments import deployment_detail, deployment_item
 from ..mapping.envelope import Envelope, ok
+from ..mapping.executions import DeployResult
 from ..mapping.models import DeploymentDetail, DeploymentItem, LogOutput, Page
 from ..mapping.status import DEPLOYMENT, DeploymentStatus
-from ._context import app_of
+from ._context import App, app_of
+from ._execution import Started, result_fields, start
 from ._history import recent_runs
 from ._lists import list_resources
 from ._logs import read_log
-from ._params import DeploymentId, PageNumber, PageSize, Search, Tail, Timestamps
-from ._spec import read
+from ._params import DeploymentId, PageNumber, PageSize, Search, StopSignal, StopTime, Tail, Timestamps
+from ._spec import execute, read
 
 HISTORY_RUNS = 10
 
@@ -82,3 +84,76 @@ async def get_deployment_log(ctx: Context, id: DeploymentId, tail: Tail = 100, s
     log. Long output is cut from the oldest end, with a note."""
     return ok(await read_log(app_of(ctx), "Deployment", {"deployment": id}, f"deployment {id}", tail=tail,
                              search=search, timestamps=timestamps))
+
+
+class DeployOptions(BaseModel):
+    force: bool | None = Field(None, description="Komodo always recreates the container, changed or not")
+    stopBeforeStart: bool | None = Field(None, description="Komodo always stops the old container first")
+    skipPull: bool | None = Field(None, description="Komodo always pulls the image before deploying")
+
+
+def _deploy_ignored(options: DeployOptions) -> list[str]:
+    ignored = []
+    if options.force is False:
+        ignored.append("force=false: Komodo redeploys even when nothing changed")
+    if options.stopBeforeStart is False:
+        ignored.append("stopBeforeStart=false: Komodo always stops the old container before starting the new one")
+    if options.skipPull:
+        ignored.append("skipPull: Komodo always pulls the image before deploying")
+    return ignored
+
+
+def _deployment_result(app: App, started: Started, message: str, ignored: list[str] | None = None) -> DeployResult:
+    return DeployResult(**result_fields(app, started, message, ignored), deployment_id=started.id,
+                        deployment_name=started.name, server_id=started.resource["config"].get("server_id", ""))
+
+
+@execute("Deploy", "Deploy")
+async def deploy(ctx: Context, id: DeploymentId, options: DeployOptions | None = None) -> Envelope[DeployResult]:
+    """Deploy a deployment: pull its image and replace its container. Starts a Komodo job and returns at once
+    with a job_id (follow it with komodo_read_GetJob or komodo_execute_WaitForJob).
+
+    Answers CONFLICT, starting nothing, when the deployment is already busy (e.g. deploying).
+    """
+    app = app_of(ctx)
+    started = await start(app, "Deployment", id, "Deploy")
+    return ok(_deployment_result(app, started, f"Deploying {started.name}", _deploy_ignored(options or DeployOptions())))
+
+
+@execute("StartDeployment", "Start deployment", idempotent=True)
+async def start_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeployResult]:
+    """Start a deployment's stopped container (docker start). Returns a job_id at once."""
+    app = app_of(ctx)
+    started = await start(app, "Deployment", id, "StartDeployment")
+    return ok(_deployment_result(app, started, f"Starting {started.name}"))
+
+
+@execute("RestartDeployment", "Restart deployment")
+async def restart_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeployResult]:
+    """Restart a deployment's container (docker restart). Returns a job_id at once."""
+    app = app_of(ctx)
+    started = await start(app, "Deployment", id, "RestartDeployment")
+    return ok(_deployment_result(app, started, f"Restarting {started.name}"))
+
+
+def _signal_params(signal: str | None, time: int | None) -> dict[str, Any]:
+    return {key: value for key, value in (("signal", signal), ("time", time)) if value is not None}
+
+
+@execute("StopDeployment", "Stop deployment", destructive=True, idempotent=True)
+async def stop_deployment(ctx: Context, id: DeploymentId, signal: StopSignal | None = None,
+                          time: StopTime | None = None) -> Envelope[DeployResult]:
+    """Stop a deployment's container (docker stop): the service goes down until started again."""
+    app = app_of(ctx)
+    started = await start(app, "Deployment", id, "StopDeployment", **_signal_params(signal, time))
+    return ok(_deployment_result(app, started, f"Stopping {started.name}"))
+
+
+@execute("DestroyDeployment", "Destroy deployment", destructive=True, idempotent=True)
+async def destroy_deployment(ctx: Context, id: DeploymentId, signal: StopSignal | None = None,
+                             time: StopTime | None = None) -> Envelope[DeployResult]:
+    """Stop and remove a deployment's container (docker rm). The deployment's config stays in Komodo; Deploy
+    recreates the container."""
+    app = app_of(ctx)
+    started = await start(app, "Deployment", id, "DestroyDeployment", **_signal_params(signal, time))
+    return ok(_deployment_result(app, started, f"Destroying the container of {started.name}"))

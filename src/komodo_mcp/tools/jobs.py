@@ -8,16 +8,18 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..client import InvalidRequest, KomodoClient, gather
+from ..client import Conflict, InvalidRequest, KomodoClient, gather
 from ..mapping.builds import version_text
 from ..mapping.common import iso
 from ..mapping.envelope import Envelope, ok
+from ..mapping.executions import CancelResult
 from ..mapping.jobs import Job, job
 from ..mapping.models import Page, UpdateItem
 from ..mapping.status import job_status
 from ._context import PARAM, App, app_of
-from ._params import PageNumber, PageSize
-from ._spec import read
+from ._execution import CANCELS, cancel_running, wait
+from ._params import PageNumber, PageSize, WaitTimeout
+from ._spec import execute, read
 
 KOMODO_UPDATE_PAGE = 100
 MAX_KOMODO_PAGES = 20  # 2,000 updates; beyond that the total is a floor and the note says so
@@ -111,3 +113,33 @@ async def get_job(ctx: Context, job_id: Annotated[str, Field(min_length=1, max_l
     Komodo reports a busy resource or a missing permission only here: `error.code` is CONFLICT or FORBIDDEN then.
     """
     return ok(await job_of(app_of(ctx), job_id))
+
+
+class WaitResult(Job):
+    timed_out: bool = Field(description="The wait ended at its timeout; the job goes on in Komodo")
+
+
+JobId = Annotated[str, Field(min_length=1, max_length=64, description="The job_id an execute tool returned")]
+
+
+@execute("WaitForJob", "Wait for job", read_only=True)
+async def wait_for_job(ctx: Context, job_id: JobId, timeout: WaitTimeout = 300) -> Envelope[WaitResult]:
+    """Wait until a job finishes (or `timeout` seconds pass), sending progress notifications as its steps
+    complete, then return it like komodo_read_GetJob. Cancelling this call stops the waiting, not the job."""
+    app = app_of(ctx)
+    _, timed_out = await wait(ctx, app, job_id, timeout)
+    return ok(WaitResult(**(await job_of(app, job_id)).model_dump(), timed_out=timed_out))
+
+
+@execute("CancelJob", "Cancel job", destructive=True)
+async def cancel_job(ctx: Context, job_id: JobId) -> Envelope[CancelResult]:
+    """Stop a running job. Komodo can cancel builds, repo builds, procedures and actions; other jobs finish on
+    their own. CONFLICT when the job has already finished."""
+    app = app_of(ctx)
+    update = await app.komodo.read("GetUpdate", id=job_id)
+    if update.get("status") == "Complete":
+        raise Conflict(f"Job {job_id} has already finished ({job_status(update)})", {"job_id": job_id})
+    if update["operation"] not in CANCELS:
+        raise InvalidRequest(f"Komodo cannot cancel a {update['operation']} job; it ends on its own",
+                             {"job_id": job_id, "cancellable": sorted(CANCELS)})
+    return ok(await cancel_running(app, update["target"]["type"], update["target"]["id"], update))

@@ -10,13 +10,15 @@ from pydantic import Field
 from ..client import KomodoClient, gather
 from ..mapping.automation import procedure_detail, procedure_item
 from ..mapping.envelope import Envelope, ok
+from ..mapping.executions import ProcedureRunResult
 from ..mapping.models import Page, ProcedureDetail, ProcedureItem
 from ..mapping.status import ProcedureTrigger
 from ._context import app_of
+from ._execution import result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
-from ._params import PageNumber, PageSize, ProcedureId
-from ._spec import read
+from ._params import PageNumber, PageSize, ProcedureId, RunOptions
+from ._spec import execute, read
 
 HISTORY_RUNS = 10
 # Which resource kind an execution's target parameter names.
@@ -65,3 +67,40 @@ async def get_procedure(ctx: Context, id: ProcedureId) -> Envelope[ProcedureDeta
                                       recent_runs(komodo, "Procedure", procedure_id, ("RunProcedure",), HISTORY_RUNS),
                                       _target_names(komodo, full["config"]))
     return ok(procedure_detail(full, items[0], tags, names, runs))
+
+
+DEFAULT_WAIT = 600
+
+
+def _stages(config: dict[str, Any]) -> list[str]:
+    return [stage["name"] for stage in config.get("stages", []) if stage.get("enabled", True)]
+
+
+@execute("RunProcedure", "Run procedure")
+async def run_procedure(
+    ctx: Context,
+    id: ProcedureId,
+    variables: Annotated[dict[str, str], Field(description="Komodo procedures take no variables: reported as "
+                                               "ignored")] = {},  # noqa: B006
+    options: RunOptions | None = None,
+) -> Envelope[ProcedureRunResult]:
+    """Run a procedure: its stages run one after another, each stage's executions side by side, each with a job
+    of its own. Returns at once unless options.async is false, then waits (with progress) up to options.timeout."""
+    app = app_of(ctx)
+    opts = options or RunOptions()
+    started = await start(app, "Procedure", id, "RunProcedure")
+    update, waited, timed_out = started.update, False, False
+    if opts.async_ is False:
+        update, timed_out = await wait(ctx, app, started.job_id, opts.timeout or DEFAULT_WAIT)
+        waited = True
+    stages = _stages(started.resource["config"])
+    logs = update.get("logs", [])
+    done = update.get("status") == "Complete"
+    fields = result_fields(app, started, f"Running procedure {started.name}",
+                           ["variables: Komodo procedures take no variables"] if variables else [], update, waited)
+    fields.update(steps=stages, timed_out=timed_out,
+                  current_step=len(logs) if done else min(len(logs) + 1, len(stages)),
+                  current_step_name=None if done or len(logs) >= len(stages) else stages[len(logs)])
+    return ok(ProcedureRunResult(**fields, execution_id=started.job_id, procedure_id=started.id,
+                                 procedure_name=started.name, timeout=opts.timeout, variables=variables,
+                                 steps_total=len(stages), steps_completed=sum(1 for log in logs if log["success"])))

@@ -6,20 +6,22 @@ from math import ceil
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ..client import Forbidden, KomodoError, NotFound, gather
 from ..mapping.alerts import alert_brief
 from ..mapping.envelope import Envelope, ok
+from ..mapping.executions import ServerResult
 from ..mapping.common import iso
 from ..mapping.models import ContainerItem, LogOutput, Page, ServerDetail, ServerItem, ServerStats, StatsPoint
 from ..mapping.servers import metrics, server_detail, server_item
 from ..mapping.status import SERVER, ServerStatus
 from ._context import app_of
+from ._execution import result_fields, start, wait
 from ._lists import list_resources
 from ._logs import read_log
 from ._params import PageNumber, PageSize, Search, ServerId, Tail, Timestamps
-from ._spec import read
+from ._spec import execute, read
 
 
 @read("ListServers", "List servers")
@@ -141,3 +143,90 @@ async def get_server_stats(
                             disk_used_gb=round(r["disk_used_gb"], 1)) for r in records],
         cpu_avg=round(sum(cpu) / len(cpu), 1) if cpu else None, cpu_max=round(max(cpu), 1) if cpu else None,
         mem_max_gb=round(max(r["mem_used_gb"] for r in records), 2) if records else None, notes=notes))
+
+
+class ServerStartOptions(BaseModel):
+    timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait when waitForHealthy")
+    waitForHealthy: bool | None = Field(None, description="Wait for the job to finish and the server to report Ok")
+
+
+class ServerStopOptions(BaseModel):
+    timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait for the stop when removeContainer")
+    force: bool | None = Field(None, description="Komodo's StopAllContainers takes no signal: not supported")
+    removeContainer: bool | None = Field(None, description="Then remove the stopped containers (PruneContainers)")
+
+
+class ServerRestartOptions(BaseModel):
+    timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait when waitForHealthy")
+    force: bool | None = Field(None, description="Komodo's RestartAllContainers takes no signal: not supported")
+    waitForHealthy: bool | None = Field(None, description="Wait for the job to finish and the server to report Ok")
+
+
+DEFAULT_SERVER_WAIT = 120
+PruneTarget = Literal["images", "containers", "networks", "volumes", "builders", "buildx", "system"]
+PRUNE = {"images": "PruneImages", "containers": "PruneContainers", "networks": "PruneNetworks",
+         "volumes": "PruneVolumes", "builders": "PruneDockerBuilders", "buildx": "PruneBuildx", "system": "PruneSystem"}
+
+
+async def _server_operation(ctx: Context, id: str, operation: str, verb: str, *, wait_healthy: bool,
+                            timeout: int | None, ignored: list[str]) -> ServerResult:
+    app = app_of(ctx)
+    started = await start(app, "Server", id, operation)
+    update, waited, message = None, False, f"{verb} all containers on {started.name} (Komodo cannot power hosts)"
+    if wait_healthy:
+        update, timed_out = await wait(ctx, app, started.job_id, timeout or DEFAULT_SERVER_WAIT)
+        waited = True
+        state = (await app.komodo.read("GetServerState", server=started.id))["status"]
+        message += f"; server state {state}" + ("; still running at the timeout" if timed_out else "")
+    fields = result_fields(app, started, message, ignored, update, waited)
+    if update is not None:
+        fields["timed_out"] = update.get("status") != "Complete"
+    return ServerResult(**fields, server_id=started.id, server_name=started.name, timeout=timeout)
+
+
+@execute("StartServer", "Start server")
+async def start_server(ctx: Context, id: ServerId, options: ServerStartOptions | None = None) -> Envelope[ServerResult]:
+    """Start every container on a server (Komodo StartAllContainers). Komodo cannot power a host on or off; this
+    acts on the containers it runs. Containers labelled komodo.skip are left alone."""
+    opts = options or ServerStartOptions()
+    return ok(await _server_operation(ctx, id, "StartAllContainers", "Starting", wait_healthy=bool(opts.waitForHealthy),
+                                      timeout=opts.timeout, ignored=[]))
+
+
+@execute("RestartServer", "Restart server")
+async def restart_server(ctx: Context, id: ServerId,
+                         options: ServerRestartOptions | None = None) -> Envelope[ServerResult]:
+    """Restart every container on a server (Komodo RestartAllContainers); the host itself is not rebooted."""
+    opts = options or ServerRestartOptions()
+    ignored = ["force: Komodo's RestartAllContainers takes no signal"] if opts.force else []
+    return ok(await _server_operation(ctx, id, "RestartAllContainers", "Restarting",
+                                      wait_healthy=bool(opts.waitForHealthy), timeout=opts.timeout, ignored=ignored))
+
+
+@execute("StopServer", "Stop server", destructive=True, idempotent=True)
+async def stop_server(ctx: Context, id: ServerId, options: ServerStopOptions | None = None) -> Envelope[ServerResult]:
+    """Stop every container on a server (Komodo StopAllContainers): everything it serves goes down. The host
+    keeps running. With removeContainer the stopped containers are then removed (PruneContainers)."""
+    opts = options or ServerStopOptions()
+    ignored = ["force: Komodo's StopAllContainers takes no signal"] if opts.force else []
+    result = await _server_operation(ctx, id, "StopAllContainers", "Stopping", wait_healthy=bool(opts.removeContainer),
+                                     timeout=opts.timeout, ignored=ignored)
+    if opts.removeContainer and result.success:
+        prune = await start(app_of(ctx), "Server", result.server_id, "PruneContainers")
+        result.followup_job_id = prune.job_id
+        result.message += f"; removing stopped containers (job {prune.job_id})"
+    return ok(result)
+
+
+@execute("PruneServer", "Prune server", destructive=True, idempotent=True)
+async def prune_server(
+    ctx: Context,
+    id: ServerId,
+    target: Annotated[PruneTarget, Field(description="What to remove: unused images, stopped containers, unused "
+                                         "networks or volumes (data is lost), build cache, or everything (system)")],
+) -> Envelope[ServerResult]:
+    """Free disk on a server by removing unused Docker objects. Volumes and system prune delete data for good."""
+    app = app_of(ctx)
+    started = await start(app, "Server", id, PRUNE[target])
+    return ok(ServerResult(**result_fields(app, started, f"Pruning {target} on {started.name}"),
+                           server_id=started.id, server_name=started.name, timeout=None))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
+from pydantic import Field
 
 from ..client import gather
 from ..mapping.common import created_at, iso, tag_names
 from ..mapping.envelope import Envelope, ok
+from ..mapping.executions import SyncResult
 from ..mapping.models import Page, SyncDetail, SyncItem
 from ._context import app_of
+from ._execution import result_fields, start
 from ._lists import list_resources
 from ._params import PageNumber, PageSize, ref
-from ._spec import read
+from ._spec import execute, read
 
 SyncId = Annotated[str, ref("resource sync")]
 
@@ -75,3 +78,25 @@ async def get_resource_sync(ctx: Context, id: SyncId) -> Envelope[SyncDetail]:
         pending_variable_changes=[_variable_change(v) for v in info.get("variable_updates") or []],
         pending_deploys=f"{len(deploys)} deploys would follow" if deploys else None,
         pending_error=info.get("pending_error")))
+
+
+@execute("RunSync", "Run resource sync")
+async def run_sync(
+    ctx: Context,
+    id: SyncId,
+    resource_type: Annotated[Literal["Server", "Deployment", "Stack", "Build", "Repo", "Procedure", "Action",
+                                     "ResourceSync", "Builder", "Alerter"] | None,
+                             Field(description="Apply only the changes to this kind of resource")] = None,
+    resources: Annotated[list[str], Field(description="Apply only the changes to these resources (names); needs "
+                                          "resource_type")] = [],  # noqa: B006
+) -> Envelope[SyncResult]:
+    """Apply a resource sync's pending changes (see komodo_read_GetResourceSync): creates, updates and, when the
+    sync is set to, deletes resources to match its TOML. Returns a job_id at once."""
+    app = app_of(ctx)
+    params: dict[str, Any] = {}
+    if resource_type:
+        params["resource_type"] = resource_type
+        params["resources"] = resources
+    started = await start(app, "ResourceSync", id, "RunSync", **params)
+    return ok(SyncResult(**result_fields(app, started, f"Running sync {started.name}"), sync_id=started.id,
+                         sync_name=started.name))
