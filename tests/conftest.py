@@ -31,6 +31,14 @@ def sim() -> Iterator[SimulatorThread]:
     thread.stop()
 
 
+@pytest.fixture
+def slow_sim() -> Iterator[SimulatorThread]:
+    """Executions that take seconds, for tests whose meaning needs a job that is still running."""
+    thread = serve(Simulator(exec_delay=3))
+    yield thread
+    thread.stop()
+
+
 @pytest.fixture(scope="session")
 def shared_sim() -> Iterator[SimulatorThread]:
     """One simulator for tests that only read."""

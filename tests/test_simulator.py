@@ -27,7 +27,7 @@ def ok(url: str, module: str, operation: str, params: dict[str, Any] | None = No
 
 
 def wait_complete(url: str, update_id: str, headers: dict[str, str] = ADMIN) -> dict[str, Any]:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         update = ok(url, "read", "GetUpdate", {"id": update_id}, headers)
         if update["status"] == "Complete":
@@ -112,7 +112,8 @@ def test_execution_runs_asynchronously_with_stage_logs(sim):
     assert done["success"] and [log["stage"] for log in done["logs"]] == ["Docker Pull", "Docker Stop", "Docker Run"]
 
 
-def test_busy_and_forbidden_executions_fail_inside_the_update(sim):
+def test_busy_and_forbidden_executions_fail_inside_the_update(slow_sim):
+    sim = slow_sim
     first = ok(sim.url, "execute", "Deploy", {"deployment": "api-v2"})
     second = ok(sim.url, "execute", "Deploy", {"deployment": "api-v2"})
     busy = wait_complete(sim.url, second["_id"]["$oid"])
@@ -124,7 +125,8 @@ def test_busy_and_forbidden_executions_fail_inside_the_update(sim):
     assert "Must have at least Execute permissions" in failed["logs"][-1]["stderr"]
 
 
-def test_failing_build_and_cancel(sim):
+def test_failing_build_and_cancel(slow_sim):
+    sim = slow_sim
     failed = wait_complete(sim.url, ok(sim.url, "execute", "RunBuild", {"build": "web-build"})["_id"]["$oid"])
     assert not failed["success"] and "npm ERR!" in failed["logs"][-1]["stderr"]
     assert call(sim.url, "execute", "CancelBuild", {"build": "api-build"}).status_code == 500  # nothing running

@@ -9,9 +9,9 @@ import anyio
 import httpx2
 import pytest
 
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET, Simulator
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET
 
-from .conftest import call, mcp_client, serve, settings_for
+from .conftest import call, mcp_client, settings_for
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}
@@ -60,7 +60,8 @@ async def test_each_tool_starts_the_right_komodo_execution(sim, tool, arguments,
     assert update["operation"] == operation and update["target"] == {"type": kind, "id": target["_id"]["$oid"]}
 
 
-async def test_waiting_reports_progress_and_returns_the_logs(sim):
+async def test_waiting_reports_progress_and_returns_the_logs(slow_sim):
+    sim = slow_sim
     progress: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(value: float, total: float | None, message: str | None) -> None:
@@ -78,39 +79,32 @@ async def test_waiting_reports_progress_and_returns_the_logs(sim):
     assert any("step" in (message or "") for _, _, message in progress)
 
 
-async def test_a_wait_stops_at_its_timeout_with_the_job_still_running():
-    slow = serve(Simulator(exec_delay=4))
-    try:
-        async with mcp_client(settings_for(slow.url)) as client:
-            _, started = await call(client, "komodo_execute_Build", {"id": "api-build"})
-            began = time.monotonic()
-            _, waited = await call(client, "komodo_execute_WaitForJob", {"job_id": started["data"]["job_id"],
-                                                                         "timeout": 1})
-            elapsed = time.monotonic() - began
-    finally:
-        slow.stop()
+async def test_a_wait_stops_at_its_timeout_with_the_job_still_running(slow_sim):
+    async with mcp_client(settings_for(slow_sim.url)) as client:
+        _, started = await call(client, "komodo_execute_Build", {"id": "api-build"})
+        began = time.monotonic()
+        _, waited = await call(client, "komodo_execute_WaitForJob", {"job_id": started["data"]["job_id"],
+                                                                     "timeout": 1})
+        elapsed = time.monotonic() - began
     assert waited["data"]["timed_out"] and waited["data"]["status"] == "running"
     assert 1 <= elapsed < 2.5
 
 
-async def test_cancelling_the_request_ends_the_wait_but_not_the_job():
-    slow = serve(Simulator(exec_delay=5))
-    try:
-        async with mcp_client(settings_for(slow.url)) as client:
-            _, started = await call(client, "komodo_execute_Deploy", {"id": "api-v2"})
-            job_id = started["data"]["job_id"]
-            began = time.monotonic()
-            with anyio.move_on_after(0.5):
-                await client.call_tool("komodo_execute_WaitForJob", {"job_id": job_id, "timeout": 60})
-            elapsed = time.monotonic() - began
-            _, still = await call(client, "komodo_read_GetJob", {"job_id": job_id})  # the session still works
-    finally:
-        slow.stop()
+async def test_cancelling_the_request_ends_the_wait_but_not_the_job(slow_sim):
+    async with mcp_client(settings_for(slow_sim.url)) as client:
+        _, started = await call(client, "komodo_execute_Deploy", {"id": "api-v2"})
+        job_id = started["data"]["job_id"]
+        began = time.monotonic()
+        with anyio.move_on_after(0.5):
+            await client.call_tool("komodo_execute_WaitForJob", {"job_id": job_id, "timeout": 60})
+        elapsed = time.monotonic() - began
+        _, still = await call(client, "komodo_read_GetJob", {"job_id": job_id})  # the session still works
     assert elapsed < 1.5
     assert still["data"]["status"] == "running"
 
 
-async def test_two_concurrent_deploys_give_one_job_and_one_conflict(sim, era):
+async def test_two_concurrent_deploys_give_one_job_and_one_conflict(slow_sim, era):
+    sim = slow_sim
     results: list[tuple[bool, dict]] = []
     async with mcp_client(settings_for(sim.url), era) as client:
         async def deploy() -> None:
@@ -128,15 +122,11 @@ async def test_two_concurrent_deploys_give_one_job_and_one_conflict(sim, era):
     assert len(deploys) == 1
 
 
-async def test_a_reissued_call_after_a_broken_stream_does_not_deploy_twice():
-    slow = serve(Simulator(exec_delay=5))  # the first deploy is still running when the call comes again
-    try:
-        async with mcp_client(settings_for(slow.url)) as client:
-            _, first = await call(client, "komodo_execute_DeployStack", {"id": "monitoring-stack"})
-        async with mcp_client(settings_for(slow.url)) as retry:  # a new connection re-issuing the same call
-            error, second = await call(retry, "komodo_execute_DeployStack", {"id": "monitoring-stack"})
-    finally:
-        slow.stop()
+async def test_a_reissued_call_after_a_broken_stream_does_not_deploy_twice(slow_sim):
+    async with mcp_client(settings_for(slow_sim.url)) as client:
+        _, first = await call(client, "komodo_execute_DeployStack", {"id": "monitoring-stack"})
+    async with mcp_client(settings_for(slow_sim.url)) as retry:  # a new connection re-issuing the same call
+        error, second = await call(retry, "komodo_execute_DeployStack", {"id": "monitoring-stack"})
     assert error and second["code"] == "CONFLICT"
     assert second["details"]["running_job_ids"] == [first["data"]["job_id"]]
 
@@ -176,7 +166,8 @@ async def test_synchronous_procedure_and_action_return_their_outcome(sim):
     assert action["data"]["exit_code"] == 0 and "DB_NAME=staging" in action["data"]["output"]
 
 
-async def test_cancel_job_cancels_a_running_build_and_refuses_the_rest(sim):
+async def test_cancel_job_cancels_a_running_build_and_refuses_the_rest(slow_sim):
+    sim = slow_sim
     async with mcp_client(settings_for(sim.url)) as client:
         _, build = await call(client, "komodo_execute_Build", {"id": "api-build"})
         job_id = build["data"]["job_id"]
@@ -211,3 +202,16 @@ async def test_estimated_duration_comes_from_past_runs(sim):
         _, fresh = await call(client, "komodo_execute_Deploy", {"id": "redis-cache"})
     assert deploy["data"]["estimated_duration"] == "2-4 minutes"  # seeded runs of 154-198 s
     assert fresh["data"]["estimated_duration"] == "unknown"
+
+
+async def test_get_job_reports_komodos_own_busy_refusal(slow_sim):
+    """Another client (not this server) started a deploy: Komodo refuses the second one inside its Update."""
+    body = {"type": "Deploy", "params": {"deployment": "redis-cache"}}
+    httpx2.post(f"{slow_sim.url}/execute", json=body, headers=ADMIN)
+    second = httpx2.post(f"{slow_sim.url}/execute", json=body, headers=ADMIN).json()["_id"]["$oid"]
+    async with mcp_client(settings_for(slow_sim.url)) as client:
+        _, job = await call(client, "komodo_execute_WaitForJob", {"job_id": second, "timeout": 10})
+    assert job["data"]["status"] == "failed" and job["data"]["error"]["code"] == "CONFLICT"
+    assert job["data"]["error"]["message"] == "Resource is busy"
+    assert job["data"]["resource_name"] == "redis-cache" and job["data"]["operator"] == "admin"
+    assert job["data"]["log_url"] == f"{slow_sim.url}/updates/{second}"
