@@ -18,6 +18,7 @@ from .client import KomodoClient, KomodoError
 from .config import Settings
 from .mapping.envelope import error_body, error_result, komodo_error_body
 from .redact import redact, register_secret
+from .tasks import KomodoTasks, TaskMiddleware
 from .tools._context import App
 from .tools._registry import select, to_tool
 
@@ -88,5 +89,8 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
             if komodo is None:
                 await client.aclose()
 
-    return KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS, log_level=settings.log_level,
-                     website_url="https://komo.do", lifespan=lifespan, tools=[to_tool(spec) for spec in specs])
+    tasks = any(spec.kind == "execute" for spec in specs)
+    return KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
+                     log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
+                     tools=[to_tool(spec) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
+                     middleware=[TaskMiddleware()] if tasks else [])

@@ -3,7 +3,7 @@
 It imports nothing from komodo_mcp, so any Komodo client can be tested against it.
 """
 
-from .app import Simulator, SimulatorThread
+from .app import AsgiThread, Simulator, SimulatorThread
 from .seed import ADMIN_KEY, ADMIN_PASSWORD, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET
 
-__all__ = ["ADMIN_KEY", "ADMIN_PASSWORD", "ADMIN_SECRET", "Simulator", "SimulatorThread", "VIEWER_KEY", "VIEWER_SECRET"]
+__all__ = ["ADMIN_KEY", "AsgiThread", "ADMIN_PASSWORD", "ADMIN_SECRET", "Simulator", "SimulatorThread", "VIEWER_KEY", "VIEWER_SECRET"]

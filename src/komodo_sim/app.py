@@ -205,18 +205,17 @@ class Simulator:
         return variant, params
 
 
-class SimulatorThread:
-    """Serves a Simulator with uvicorn on a loopback port from a background thread (demo mode, tests, benches)."""
+class AsgiThread:
+    """Serves an ASGI app with uvicorn on a loopback port from a background thread."""
 
-    def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
         import uvicorn
 
-        self.simulator = simulator
         # log_config=None: leave the host process's logging alone (stdout may be a JSON-RPC stream).
-        config = uvicorn.Config(simulator.app, host=host, port=port, log_level="warning", access_log=False,
-                                log_config=None, lifespan="on")
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, log_config=None,
+                                lifespan="on")
         self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self.server.run, name="komodo-sim", daemon=True)
+        self._thread = threading.Thread(target=self.server.run, name="asgi-server", daemon=True)
         self.url = ""
 
     def start(self, timeout: float = 10.0) -> str:
@@ -224,20 +223,32 @@ class SimulatorThread:
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Komodo simulator did not start")
+                raise RuntimeError("the server did not start")
             time.sleep(0.005)
         host, port = self.server.servers[0].sockets[0].getsockname()[:2]
         self.url = f"http://{host}:{port}"
-        self.simulator.public_url = self.url
         return self.url
 
     def stop(self) -> None:
         self.server.should_exit = True
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> SimulatorThread:
+    def __enter__(self) -> AsgiThread:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class SimulatorThread(AsgiThread):
+    """A Simulator served on a loopback port (demo mode, tests, benchmarks)."""
+
+    def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(simulator.app, host, port)
+        self.simulator = simulator
+
+    def start(self, timeout: float = 10.0) -> str:
+        url = super().start(timeout)
+        self.simulator.public_url = url
+        return url

@@ -1,0 +1,134 @@
+"""MCP tasks whose ids are Komodo jobs, in both protocol generations, over Streamable HTTP."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+import httpx2
+import pytest
+
+from komodo_mcp.server import build_server
+from komodo_mcp.transports.http import http_app
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET, AsgiThread
+
+from .conftest import settings_for
+from .wire import LEGACY, MODERN, initialize, rpc
+
+
+def serve_mcp(komodo_url: str) -> AsgiThread:
+    settings = settings_for(komodo_url)
+    thread = AsgiThread(http_app(build_server(settings, check=False), settings))
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def mcp_url(slow_sim) -> Iterator[str]:
+    server = serve_mcp(slow_sim.url)
+    yield server.url + "/mcp"
+    server.stop()
+
+
+def komodo_update(sim_url: str, job_id: str) -> dict[str, Any]:
+    return httpx2.post(f"{sim_url}/read", json={"type": "GetUpdate", "params": {"id": job_id}},
+                       headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).json()
+
+
+def until_done(url: str, task_id: str, version: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        task = rpc(url, "tasks/get", {"taskId": task_id}, version)["result"]
+        if task["status"] != "working":
+            return task
+        time.sleep(task["pollInterval" if version == LEGACY else "pollIntervalMs"] / 1000)
+    raise AssertionError("task did not finish")
+
+
+def test_legacy_handshake_advertises_tasks_and_marks_execute_tools(mcp_url):
+    capabilities = initialize(mcp_url)["result"]["capabilities"]
+    tools = {t["name"]: t for t in rpc(mcp_url, "tools/list", {}, LEGACY)["result"]["tools"]}
+    assert capabilities["tasks"] == {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+    assert tools["komodo_execute_Deploy"]["execution"] == {"taskSupport": "optional"}
+    assert "execution" not in tools["komodo_read_GetServer"] and "execution" not in tools["komodo_execute_WaitForJob"]
+
+
+def test_legacy_task_augmented_deploy_runs_to_its_result(slow_sim, mcp_url):
+    created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "api-v2"},
+                                          "task": {"ttl": 60_000}}, LEGACY)["result"]["task"]
+    job = komodo_update(slow_sim.url, created["taskId"])
+    assert created["status"] == "working" and job["operation"] == "Deploy" and job["status"] == "InProgress"
+    assert rpc(mcp_url, "tasks/get", {"taskId": created["taskId"]}, LEGACY)["result"]["status"] == "working"
+    listed = rpc(mcp_url, "tasks/list", {}, LEGACY)["result"]["tasks"]
+    assert created["taskId"] in [task["taskId"] for task in listed]
+    result = rpc(mcp_url, "tasks/result", {"taskId": created["taskId"]}, LEGACY)["result"]  # blocks until done
+    assert not result["isError"] and result["structuredContent"]["data"]["status"] == "success"
+    assert result["_meta"]["io.modelcontextprotocol/related-task"] == {"taskId": created["taskId"]}
+    assert rpc(mcp_url, "tasks/get", {"taskId": created["taskId"]}, LEGACY)["result"]["status"] == "completed"
+
+
+def test_legacy_cancel_of_a_build_cancels_it_in_komodo(slow_sim, mcp_url):
+    created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Build", "arguments": {"id": "api-build"},
+                                          "task": {}}, LEGACY)["result"]["task"]
+    cancelled = rpc(mcp_url, "tasks/cancel", {"taskId": created["taskId"]}, LEGACY)["result"]
+    job = komodo_update(slow_sim.url, created["taskId"])
+    assert cancelled["status"] == "cancelled" and job["status"] == "Complete" and not job["success"]
+    assert "cancelled" in job["logs"][-1]["stderr"]
+    again = rpc(mcp_url, "tasks/cancel", {"taskId": created["taskId"]}, LEGACY)
+    assert again["error"]["code"] == -32602
+
+
+def test_modern_extension_runs_executes_as_tasks_with_inlined_results(slow_sim, mcp_url):
+    created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_RestartStack",
+                                          "arguments": {"id": "monitoring-stack"}}, MODERN)["result"]
+    assert created["resultType"] == "task" and created["ttlMs"] is None and created["pollIntervalMs"] == 1000
+    assert komodo_update(slow_sim.url, created["taskId"])["operation"] == "RestartStack"
+    done = until_done(mcp_url, created["taskId"], MODERN)
+    assert done["status"] == "completed" and done["resultType"] == "complete"
+    assert done["result"]["structuredContent"]["data"]["logs"][0]["name"] == "Compose Restart"
+    update = rpc(mcp_url, "tasks/update", {"taskId": created["taskId"], "inputResponses": {}}, MODERN)
+    assert update["error"]["code"] == -32602
+
+
+def test_modern_cancel_of_a_build_and_failed_tasks(slow_sim, mcp_url):
+    build = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Build", "arguments": {"id": "api-build"}},
+                MODERN)["result"]
+    assert rpc(mcp_url, "tasks/cancel", {"taskId": build["taskId"]}, MODERN)["result"]["resultType"] == "complete"
+    assert until_done(mcp_url, build["taskId"], MODERN)["status"] == "cancelled"
+    failing = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Build", "arguments": {"id": "web-build"}},
+                  MODERN)["result"]
+    failed = until_done(mcp_url, failing["taskId"], MODERN)
+    assert failed["status"] == "failed" and "npm ERR!" in failed["error"]["message"]
+    assert failed["error"]["data"]["data"]["job_id"] == failing["taskId"]
+
+
+def test_without_tasks_the_plain_behaviour_stays(mcp_url):
+    modern = rpc(mcp_url, "tools/call", {"name": "komodo_execute_PullStack", "arguments": {"id": "db-stack"}},
+                 MODERN, extensions=False)["result"]
+    legacy = rpc(mcp_url, "tools/call", {"name": "komodo_execute_PullRepo", "arguments": {"id": "myapp-backend"}},
+                 LEGACY)["result"]
+    read = rpc(mcp_url, "tools/call", {"name": "komodo_read_GetServer", "arguments": {"id": "build-runner"},
+                                       "task": {}}, LEGACY)["result"]
+    assert modern["structuredContent"]["data"]["job_id"] and "taskId" not in modern
+    assert legacy["structuredContent"]["data"]["job_id"] and "task" not in legacy
+    assert read["structuredContent"]["data"]["name"] == "build-runner"
+
+
+def test_a_refused_execute_is_a_plain_error_not_a_task(mcp_url):
+    first = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "web-frontend"}},
+                MODERN)["result"]
+    second = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "web-frontend"}},
+                 MODERN)["result"]
+    assert first["resultType"] == "task"
+    assert second["isError"] and second["structuredContent"]["code"] == "CONFLICT"
+
+
+def test_another_replica_serves_the_task(slow_sim, mcp_url):
+    created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "redis-cache"}},
+                  MODERN)["result"]
+    replica = serve_mcp(slow_sim.url)  # no shared state: the Komodo job is the task
+    try:
+        done = until_done(replica.url + "/mcp", created["taskId"], MODERN)
+    finally:
+        replica.stop()
+    assert done["status"] == "completed"
