@@ -46,7 +46,7 @@ REFERENCE_PARAMETERS = {
     "komodo_execute_Deploy": {"id", "options"},
     "komodo_execute_Build": {"id", "options"},
     "komodo_execute_StartServer": {"id", "options"},
-    "komodo_execute_StopServer": {"id", "options"},
+    "komodo_execute_StopServer": {"id", "options", "confirm"},  # destructive: confirm is the documented addition
     "komodo_execute_RestartServer": {"id", "options"},
     "komodo_execute_RunProcedure": {"id", "variables", "options"},
     "komodo_execute_TriggerAction": {"id", "payload", "options"},

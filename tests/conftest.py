@@ -49,7 +49,7 @@ def shared_sim() -> Iterator[SimulatorThread]:
 
 def settings_for(url: str, key: str = ADMIN_KEY, secret: str = ADMIN_SECRET, **overrides: Any) -> Settings:
     base: dict[str, Any] = {"url": url, "api_key": SecretStr(key), "api_secret": SecretStr(secret),
-                            "rate_limit_per_minute": 0, "retries": 2}
+                            "rate_limit_per_minute": 0, "retries": 2, "toolsets": ("all",)}
     return Settings(**(base | overrides))
 
 

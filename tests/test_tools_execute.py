@@ -24,16 +24,16 @@ def komodo(url: str, operation: str, **params: Any) -> Any:
 STARTS = [  # tool, arguments, Komodo operation, target kind, target name
     ("Deploy", {"id": "api-v2"}, "Deploy", "Deployment", "api-v2"),
     ("StartDeployment", {"id": "api-v1"}, "StartDeployment", "Deployment", "api-v1"),
-    ("StopDeployment", {"id": "redis-cache", "signal": "SIGINT", "time": 5}, "StopDeployment", "Deployment",
+    ("StopDeployment", {"id": "redis-cache", "signal": "SIGINT", "time": 5, "confirm": True}, "StopDeployment", "Deployment",
      "redis-cache"),
     ("RestartDeployment", {"id": "web-frontend"}, "RestartDeployment", "Deployment", "web-frontend"),
-    ("DestroyDeployment", {"id": "canary-api"}, "DestroyDeployment", "Deployment", "canary-api"),
+    ("DestroyDeployment", {"id": "canary-api", "confirm": True}, "DestroyDeployment", "Deployment", "canary-api"),
     ("DeployStack", {"id": "logging-stack"}, "DeployStack", "Stack", "logging-stack"),
     ("StartStack", {"id": "logging-stack"}, "StartStack", "Stack", "logging-stack"),
-    ("StopStack", {"id": "db-stack", "services": ["pgbouncer"]}, "StopStack", "Stack", "db-stack"),
+    ("StopStack", {"id": "db-stack", "services": ["pgbouncer"], "confirm": True}, "StopStack", "Stack", "db-stack"),
     ("RestartStack", {"id": "monitoring-stack"}, "RestartStack", "Stack", "monitoring-stack"),
     ("PullStack", {"id": "monitoring-stack"}, "PullStack", "Stack", "monitoring-stack"),
-    ("DestroyStack", {"id": "logging-stack", "remove_orphans": True}, "DestroyStack", "Stack", "logging-stack"),
+    ("DestroyStack", {"id": "logging-stack", "remove_orphans": True, "confirm": True}, "DestroyStack", "Stack", "logging-stack"),
     ("Build", {"id": "api-build"}, "RunBuild", "Build", "api-build"),
     ("PullRepo", {"id": "myapp-backend"}, "PullRepo", "Repo", "myapp-backend"),
     ("CloneRepo", {"id": "myapp-frontend"}, "CloneRepo", "Repo", "myapp-frontend"),
@@ -42,9 +42,9 @@ STARTS = [  # tool, arguments, Komodo operation, target kind, target name
     ("TriggerAction", {"id": "notify-slack", "payload": {"channel": "ops"}}, "RunAction", "Action", "notify-slack"),
     ("RunSync", {"id": "infra-sync"}, "RunSync", "ResourceSync", "infra-sync"),
     ("StartServer", {"id": "build-runner"}, "StartAllContainers", "Server", "build-runner"),
-    ("StopServer", {"id": "build-runner"}, "StopAllContainers", "Server", "build-runner"),
+    ("StopServer", {"id": "build-runner", "confirm": True}, "StopAllContainers", "Server", "build-runner"),
     ("RestartServer", {"id": "staging-web"}, "RestartAllContainers", "Server", "staging-web"),
-    ("PruneServer", {"id": "production-api", "target": "volumes"}, "PruneVolumes", "Server", "production-api"),
+    ("PruneServer", {"id": "production-api", "target": "volumes", "confirm": True}, "PruneVolumes", "Server", "production-api"),
 ]
 
 
@@ -171,11 +171,12 @@ async def test_cancel_job_cancels_a_running_build_and_refuses_the_rest(slow_sim)
     async with mcp_client(settings_for(sim.url)) as client:
         _, build = await call(client, "komodo_execute_Build", {"id": "api-build"})
         job_id = build["data"]["job_id"]
-        _, cancelled = await call(client, "komodo_execute_CancelJob", {"job_id": job_id})
+        _, cancelled = await call(client, "komodo_execute_CancelJob", {"job_id": job_id, "confirm": True})
         _, job = await call(client, "komodo_execute_WaitForJob", {"job_id": job_id})
-        again = await call(client, "komodo_execute_CancelJob", {"job_id": job_id})
+        again = await call(client, "komodo_execute_CancelJob", {"job_id": job_id, "confirm": True})
         _, deploy = await call(client, "komodo_execute_Deploy", {"id": "redis-cache"})
-        not_cancellable = await call(client, "komodo_execute_CancelJob", {"job_id": deploy["data"]["job_id"]})
+        not_cancellable = await call(client, "komodo_execute_CancelJob", {"job_id": deploy["data"]["job_id"],
+                                                                          "confirm": True})
         nothing_running = await call(client, "komodo_execute_CancelBuild", {"id": "worker-build"})
     assert cancelled["data"]["job_id"] == job_id and job["data"]["status"] == "cancelled"
     assert again[1]["code"] == "CONFLICT" and not_cancellable[1]["code"] == "VALIDATION_ERROR"
@@ -185,7 +186,7 @@ async def test_cancel_job_cancels_a_running_build_and_refuses_the_rest(slow_sim)
 async def test_server_operations_act_on_containers_and_can_wait(sim):
     async with mcp_client(settings_for(sim.url)) as client:
         _, stopped = await call(client, "komodo_execute_StopServer", {
-            "id": "staging-web", "options": {"removeContainer": True, "force": True, "timeout": 30}})
+            "id": "staging-web", "options": {"removeContainer": True, "force": True, "timeout": 30}, "confirm": True})
         _, started = await call(client, "komodo_execute_StartServer", {
             "id": "build-runner", "options": {"waitForHealthy": True, "timeout": 30}})
     result = stopped["data"]

@@ -20,10 +20,17 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true", default=None,
                         help="serve an embedded Komodo simulator instead of a real Komodo")
     parser.add_argument("--url", help="Komodo Core URL (KOMODO_URL)")
-    parser.add_argument("--toolsets", help="comma-separated toolsets (KOMODO_MCP_TOOLSETS), default read,execute")
+    parser.add_argument("--toolsets", help="comma-separated toolsets (KOMODO_MCP_TOOLSETS), default core")
+    parser.add_argument("--tools", help="comma-separated tool names to add (KOMODO_MCP_TOOLS)")
+    parser.add_argument("--exclude-tools", dest="exclude_tools",
+                        help="comma-separated tool names to leave out; beats every include (KOMODO_MCP_EXCLUDE_TOOLS)")
     parser.add_argument("--read-only", action="store_true", default=None, help="only read tools (KOMODO_MCP_READ_ONLY)")
     parser.add_argument("--show-secrets", action="store_true", default=None,
                         help="do not mask secret-looking environment values (KOMODO_MCP_SHOW_SECRETS)")
+    parser.add_argument("--no-confirm", dest="confirm", action="store_false", default=None,
+                        help="destructive tools act without asking (automation) (KOMODO_MCP_CONFIRM=false)")
+    parser.add_argument("--confirm-fallback", choices=["argument", "allow", "deny"],
+                        help="without elicitation: require confirm=true, go ahead, or refuse (KOMODO_MCP_CONFIRM_FALLBACK)")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="(KOMODO_MCP_LOG_LEVEL)")
     parser.add_argument("--rate-limit", type=float, dest="rate_limit_per_minute",
                         help="Komodo requests per minute, 0 = off (KOMODO_MCP_RATE_LIMIT)")
@@ -63,9 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "serve")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "simulator":
         return _simulator(args)
+    from pydantic import ValidationError
+
+    try:
+        return _run(args)
+    except (ValueError, ValidationError) as error:  # bad settings: say what, exit 2, no traceback
+        parser.exit(2, f"komodo-mcp: error: {error}\n")
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from .logs import configure
 
@@ -132,7 +149,7 @@ def _serve(settings: Any) -> int:
 def _tools(settings: Any, as_json: bool) -> int:
     from .tools._registry import select, to_tool
 
-    tools = [to_tool(spec) for spec in select(settings)]
+    tools = [to_tool(spec, settings) for spec in select(settings)]
     if as_json:
         print(json.dumps([{"name": t.name, "title": t.title, "description": t.description,
                            "inputSchema": t.parameters, "annotations": t.annotations.model_dump(by_alias=True,

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RATE_LIMIT_PER_MINUTE = 100
 DEFAULT_RATE_LIMIT_BURST = 200
-DEFAULT_TOOLSETS = ("read", "execute")
+DEFAULT_TOOLSETS = ("core",)
 
 
 def _env(*names: str) -> AliasChoices:
@@ -45,16 +45,24 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=_env("host", "KOMODO_MCP_HOST"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("port", "KOMODO_MCP_PORT"))
     toolsets: tuple[str, ...] = Field(DEFAULT_TOOLSETS, validation_alias=_env("toolsets", "KOMODO_MCP_TOOLSETS"))
+    tools: tuple[str, ...] = Field((), validation_alias=_env("tools", "KOMODO_MCP_TOOLS"),
+                                   description="Tools to add by name, on top of the toolsets")
+    exclude_tools: tuple[str, ...] = Field((), validation_alias=_env("exclude_tools", "KOMODO_MCP_EXCLUDE_TOOLS"))
     read_only: bool = Field(False, validation_alias=_env("read_only", "KOMODO_MCP_READ_ONLY"))
     show_secrets: bool = Field(False, validation_alias=_env("show_secrets", "KOMODO_MCP_SHOW_SECRETS"))
+    confirm: bool = Field(True, validation_alias=_env("confirm", "KOMODO_MCP_CONFIRM"),
+                          description="Ask before destructive tools act (--no-confirm turns it off)")
+    confirm_fallback: Literal["argument", "allow", "deny"] = Field(
+        "argument", validation_alias=_env("confirm_fallback", "KOMODO_MCP_CONFIRM_FALLBACK"),
+        description="Without elicitation: require confirm=true (argument), go ahead (allow) or refuse (deny)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("log_level", "KOMODO_MCP_LOG_LEVEL"))
     log_budget_chars: int = Field(20_000, ge=1_000, validation_alias=_env("log_budget_chars", "KOMODO_MCP_LOG_BUDGET"))
     demo: bool = Field(False, validation_alias=_env("demo", "KOMODO_MCP_DEMO"))
 
-    @field_validator("toolsets", mode="before")
+    @field_validator("toolsets", "tools", "exclude_tools", mode="before")
     @classmethod
-    def _split_toolsets(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value

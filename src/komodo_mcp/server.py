@@ -92,5 +92,5 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
     tasks = any(spec.kind == "execute" for spec in specs)
     return KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
                      log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
-                     tools=[to_tool(spec) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
+                     tools=[to_tool(spec, settings) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
                      middleware=[TaskMiddleware()] if tasks else [])

@@ -1,7 +1,8 @@
 """From the catalogue to the server: which tools exist for a configuration, and their MCP form.
 
 Selection happens once, when the server is built: a tool that is not selected does not exist for the client, and
-no tool body checks a flag. Precedence: read-only outranks everything, then the chosen toolsets (a union).
+no tool body checks a flag. Precedence: read-only outranks everything, an excluded tool beats an included one, and
+the chosen toolsets and tools are a union.
 """
 
 from __future__ import annotations
@@ -10,10 +11,23 @@ from mcp.server.mcpserver.tools import Tool
 
 from ..config import Settings
 from . import FAMILIES
+from ._confirm import confirming
 from ._schema import portable
 from ._spec import ToolSpec
 
 KIND_TOOLSETS = ("read", "execute", "write")
+# The default toolset, under Cursor's 40-tool limit: the reference's 25 tools plus what an operator needs to follow
+# a job and diagnose a failure.
+CORE_TOOLS = frozenset({
+    *(f"komodo_read_{op}" for op in (
+        "ListServers", "GetServer", "ListDeployments", "GetDeployment", "ListStacks", "GetStack", "ListBuilds",
+        "GetBuild", "ListRepos", "GetRepo", "ListProcedures", "GetProcedure", "ListActions", "GetAction",
+        "ListAlerts", "GetAlert", "GetSummary", "GetJob", "GetDeploymentLog", "GetStackLog", "ListUpdates",
+        "ListContainers", "GetServerStats")),
+    *(f"komodo_execute_{op}" for op in (
+        "Deploy", "Build", "StartServer", "StopServer", "RestartServer", "RunProcedure", "TriggerAction",
+        "PullRepo", "CloneRepo", "WaitForJob", "DeployStack", "RestartDeployment", "RestartStack")),
+})
 
 
 def all_specs() -> list[ToolSpec]:
@@ -22,23 +36,33 @@ def all_specs() -> list[ToolSpec]:
 
 
 def toolset_names() -> list[str]:
-    return [*KIND_TOOLSETS, *sorted({spec.family for spec in all_specs()}), "all"]
+    return ["core", *KIND_TOOLSETS, *sorted({spec.family for spec in all_specs()}), "all"]
+
+
+def in_toolset(spec: ToolSpec, toolset: str) -> bool:
+    return (toolset == "all" or spec.kind == toolset or spec.family == toolset
+            or (toolset == "core" and spec.name in CORE_TOOLS))
 
 
 def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[ToolSpec]:
     specs = all_specs() if specs is None else specs
-    chosen = set(settings.toolsets)
-    unknown = chosen - set(toolset_names())
+    unknown = set(settings.toolsets) - set(toolset_names())
     if unknown:
         raise ValueError(f"unknown toolset(s): {', '.join(sorted(unknown))}; known: {', '.join(toolset_names())}")
-    selected = [s for s in specs if "all" in chosen or s.kind in chosen or s.family in chosen]
+    names = {spec.name for spec in specs}
+    unknown_tools = (set(settings.tools) | set(settings.exclude_tools)) - names
+    if unknown_tools:
+        raise ValueError(f"unknown tool(s): {', '.join(sorted(unknown_tools))}; see `komodo-mcp tools --toolsets all`")
+    selected = [s for s in specs if s.name in settings.tools or any(in_toolset(s, t) for t in settings.toolsets)]
+    selected = [s for s in selected if s.name not in settings.exclude_tools]
     if settings.read_only:
         selected = [s for s in selected if s.kind == "read"]
     return selected
 
 
-def to_tool(spec: ToolSpec) -> Tool:
-    tool = Tool.from_function(spec.fn, name=spec.name, title=spec.title, description=spec.description,
+def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
+    fn = confirming(spec, settings) if spec.destructive and settings.confirm else spec.fn
+    tool = Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=spec.annotations(), structured_output=True)
     tool.parameters = portable(tool.parameters)
     return tool
