@@ -31,6 +31,7 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
                         help="destructive tools act without asking (automation) (KOMODO_MCP_CONFIRM=false)")
     parser.add_argument("--confirm-fallback", choices=["argument", "allow", "deny"],
                         help="without elicitation: require confirm=true, go ahead, or refuse (KOMODO_MCP_CONFIRM_FALLBACK)")
+    parser.add_argument("--audit-log", dest="audit_log", help="stderr, a file path, or off (KOMODO_MCP_AUDIT_LOG)")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="(KOMODO_MCP_LOG_LEVEL)")
     parser.add_argument("--rate-limit", type=float, dest="rate_limit_per_minute",
                         help="Komodo requests per minute, 0 = off (KOMODO_MCP_RATE_LIMIT)")

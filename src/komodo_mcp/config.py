@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     confirm_fallback: Literal["argument", "allow", "deny"] = Field(
         "argument", validation_alias=_env("confirm_fallback", "KOMODO_MCP_CONFIRM_FALLBACK"),
         description="Without elicitation: require confirm=true (argument), go ahead (allow) or refuse (deny)")
+    audit_log: str = Field("stderr", validation_alias=_env("audit_log", "KOMODO_MCP_AUDIT_LOG"),
+                           description="Where execute/write calls are recorded: stderr, a file path, or off")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("log_level", "KOMODO_MCP_LOG_LEVEL"))
     log_budget_chars: int = Field(20_000, ge=1_000, validation_alias=_env("log_budget_chars", "KOMODO_MCP_LOG_BUDGET"))

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 import anyio
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
@@ -17,12 +18,14 @@ from . import __version__
 from .client import KomodoClient, KomodoError
 from .config import Settings
 from .mapping.envelope import error_body, error_result, komodo_error_body
+from .audit import AuditLog
 from .redact import redact, register_secret
 from .tasks import KomodoTasks, TaskMiddleware
 from .tools._context import App
 from .tools._registry import select, to_tool
 
 logger = logging.getLogger("komodo_mcp.server")
+CALLER_KEY_HEADER = "x-komodo-api-key"
 
 INSTRUCTIONS = """Operate a Komodo installation (komo.do): servers, deployments (containers), stacks (compose),
 builds, repos, procedures and actions. Read tools never change anything. Execute tools start asynchronous Komodo
@@ -32,10 +35,24 @@ AUTH_ERROR, RATE_LIMIT_ERROR (retry_after), NETWORK_ERROR, TIMEOUT_ERROR, INTERN
 
 
 class KomodoMCP(MCPServer[App]):
-    """MCPServer whose every tool failure answers the reference's error envelope, from this one place."""
+    """MCPServer whose every tool call passes one place: failures become the reference's error envelope, and
+    calls that change something are written to the audit log."""
+
+    audit: AuditLog = AuditLog("off")
+    audited: frozenset[str] = frozenset()
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
+        result = await self._call_tool(name, arguments, context)
+        if name in self.audited and isinstance(result, CallToolResult):
+            body = result.structured_content or {}
+            job_id = (body.get("data") or {}).get("job_id") if isinstance(body.get("data"), dict) else None
+            self.audit.record(tool=name, arguments=arguments, caller=caller_of(context),
+                              code=body.get("code", "ERROR") if result.is_error else "OK", job_id=job_id)
+        return result
+
+    async def _call_tool(self, name: str, arguments: dict[str, Any],
+                         context: Context[App, Any] | None) -> CallToolResult | InputRequiredResult:
         try:
             return await super().call_tool(name, arguments, context)
         except MCPError:
@@ -52,6 +69,18 @@ class KomodoMCP(MCPServer[App]):
                                                {"hint": "the tool does not exist or is not enabled on this server"}))
             logger.error("tool %s crashed: %s", name, redact(repr(cause)), exc_info=False)
             return error_result(error_body("INTERNAL_ERROR", 500, f"Unexpected error in {name}"))
+
+
+def caller_of(context: Context[App, Any] | None) -> str:
+    """Who asked: the authenticated HTTP subject or client, the caller's own Komodo key, or the stdio user."""
+    token = get_access_token()
+    if token is not None:
+        return f"token:{token.subject or token.client_id}"
+    request = getattr(context.request_context, "request", None) if context is not None else None
+    key = request.headers.get(CALLER_KEY_HEADER) if request is not None else None
+    if key:
+        return f"komodo-key:{key}"
+    return "http" if request is not None else "stdio"
 
 
 def validation_body(tool: str, error: ValidationError) -> dict[str, Any]:
@@ -90,7 +119,10 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
                 await client.aclose()
 
     tasks = any(spec.kind == "execute" for spec in specs)
-    return KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
+    server = KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
                      log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
                      tools=[to_tool(spec, settings) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
                      middleware=[TaskMiddleware()] if tasks else [])
+    server.audit = AuditLog(settings.audit_log)
+    server.audited = frozenset(spec.name for spec in specs if spec.kind != "read" and not spec.read_only)
+    return server
