@@ -20,7 +20,13 @@ EXECUTE_TOOLS = [
     "StopStack", "RestartStack", "PullStack", "DestroyStack", "CancelBuild", "BuildRepo", "RunSync", "PruneServer",
     "CancelJob", "WaitForJob",
 ]
-DESTRUCTIVE = {"komodo_execute_StopServer", "komodo_execute_StopDeployment", "komodo_execute_DestroyDeployment",
+WRITE_TOOLS = [
+    *(f"{verb}{kind}" for kind in ("Deployment", "Stack", "Build", "Repo", "Procedure", "Action")
+      for verb in ("Create", "Update", "Delete")),
+    "UpdateResourceMeta", "CreateVariable", "UpdateVariable", "DeleteVariable", "CloseAlert",
+]
+DESTRUCTIVE = {*(f"komodo_write_Delete{kind}" for kind in ("Deployment", "Stack", "Build", "Repo", "Procedure",
+                                                           "Action", "Variable")),"komodo_execute_StopServer", "komodo_execute_StopDeployment", "komodo_execute_DestroyDeployment",
                "komodo_execute_StopStack", "komodo_execute_DestroyStack", "komodo_execute_PruneServer",
                "komodo_execute_CancelJob"}
 

@@ -15,7 +15,7 @@ from komodo_mcp.config import Settings
 from komodo_mcp.server import build_server
 from komodo_mcp.tools._registry import all_specs
 
-from .catalogue import DESTRUCTIVE, EXECUTE_TOOLS, READ_TOOLS, REFERENCE_ENUMS, REFERENCE_OPTIONS, REFERENCE_PARAMETERS
+from .catalogue import DESTRUCTIVE, EXECUTE_TOOLS, READ_TOOLS, WRITE_TOOLS, REFERENCE_ENUMS, REFERENCE_OPTIONS, REFERENCE_PARAMETERS
 
 pytestmark = pytest.mark.anyio
 SNAPS = Path(__file__).parent / "toolsnaps"
@@ -62,10 +62,12 @@ def test_every_snapshot_belongs_to_a_tool():
 
 def test_every_catalogue_tool_exists():
     names = {spec.name for spec in all_specs()}
-    expected = [f"komodo_read_{op}" for op in READ_TOOLS] + [f"komodo_execute_{op}" for op in EXECUTE_TOOLS]
+    expected = ([f"komodo_read_{op}" for op in READ_TOOLS] + [f"komodo_execute_{op}" for op in EXECUTE_TOOLS]
+                + [f"komodo_write_{op}" for op in WRITE_TOOLS])
     assert [name for name in expected if name not in names] == []
     assert len([s for s in all_specs() if s.kind == "read"]) == len(READ_TOOLS) == 33
     assert len([s for s in all_specs() if s.kind == "execute"]) == len(EXECUTE_TOOLS) == 25
+    assert len([s for s in all_specs() if s.kind == "write"]) == len(WRITE_TOOLS) == 23
 
 
 async def test_names_annotations_and_schemas_follow_the_conventions(listed):

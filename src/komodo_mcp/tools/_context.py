@@ -25,9 +25,9 @@ class App:
     _tags: dict[str, str] = field(default_factory=dict)
     _tags_at: float = 0.0
 
-    async def tag_names(self) -> dict[str, str]:
+    async def tag_names(self, fresh: bool = False) -> dict[str, str]:
         """Tag id → name. Tags change rarely, and every list shows them, so they are cached briefly."""
-        if time.monotonic() - self._tags_at > TAG_CACHE_SECONDS:
+        if fresh or time.monotonic() - self._tags_at > TAG_CACHE_SECONDS:
             tags = await self.komodo.read("ListTags")
             self._tags = {tag["_id"]["$oid"]: tag["name"] for tag in tags}
             self._tags_at = time.monotonic()

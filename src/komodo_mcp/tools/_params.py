@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -10,6 +11,10 @@ from pydantic import BaseModel, Field
 def ref(what: str) -> object:
     return Field(min_length=1, max_length=256, description=f"The {what}'s Komodo id or its exact name")
 
+
+# The `id` parameter of generated Update tools (any kind).
+ID = inspect.Parameter("id", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Field(
+    min_length=1, max_length=256, description="The resource's Komodo id or its exact name")])
 
 ServerId = Annotated[str, ref("server")]
 DeploymentId = Annotated[str, ref("deployment")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -18,8 +18,9 @@ from ._context import app_of
 from ._execution import result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
-from ._params import ActionId, PageNumber, PageSize
-from ._spec import execute, read
+from ._params import ID, ActionId, PageNumber, PageSize
+from ._spec import execute, read, write
+from ._writes import WriteResult, create_tool, delete, key_values, update_tool
 
 HISTORY_RUNS = 10
 DEFAULT_WAIT = 300
@@ -89,3 +90,38 @@ async def trigger_action(
     return ok(ActionRunResult(**fields, execution_id=started.job_id, action_id=started.id, action_name=started.name,
                               exit_code=(0 if update.get("success") else 1) if done else None,
                               output=bounded(plain(output)) if done else None))
+
+
+class ActionFields(BaseModel):
+    script: str = Field(description="TypeScript run by Deno, with a `komodo` API client in scope")
+    arguments: dict[str, str] = Field(description="Default arguments (key=value), overridable per run")
+    schedule: str = Field(description="English ('Every day at 04:00') or cron ('0 0 4 * * *')")
+    schedule_format: Literal["English", "Cron"] = Field(description="How schedule is written")
+    schedule_enabled: bool = Field(description="Run on the schedule")
+    schedule_timezone: str = Field(description="IANA timezone of the schedule")
+    run_at_startup: bool = Field(description="Run when Komodo Core starts")
+    failure_alert: bool = Field(description="Alert when a run fails")
+    webhook_enabled: bool = Field(description="Allow webhooks to run it")
+
+
+def action_config(values: dict[str, Any]) -> dict[str, Any]:
+    config = {k: v for k, v in values.items() if k not in ("script", "arguments")}
+    if "script" in values:
+        config["file_contents"] = values["script"]
+    if "arguments" in values:
+        config["arguments"], config["arguments_format"] = key_values(values["arguments"]), "key_value"
+    return config
+
+
+create_action = write("CreateAction", "Create action")(create_tool(
+    "Action", ActionFields, action_config, __name__,
+    "Create an action: a TypeScript script Komodo runs on demand, on a schedule or by webhook. Admins only."))
+update_action = write("UpdateAction", "Update action")(update_tool(
+    "Action", ActionFields, action_config, __name__,
+    "Change an action (only the fields given); answers each changed field before and after.", ID))
+
+
+@write("DeleteAction", "Delete action", destructive=True)
+async def delete_action(ctx: Context, id: ActionId) -> Envelope[WriteResult]:
+    """Delete an action from Komodo (its schedule stops)."""
+    return ok(await delete(app_of(ctx), "Action", id))

@@ -15,7 +15,8 @@ from ..mapping.models import AlertDetail, AlertItem, Page
 from ..mapping.status import Severity, severity_query
 from ._context import app_of
 from ._params import AlertId, PageNumber, PageSize
-from ._spec import read
+from ._spec import read, write
+from ._writes import FieldChange, WriteResult
 
 ResourceType = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
                        "builder", "alerter", "system"]
@@ -67,3 +68,15 @@ async def get_alert(ctx: Context, id: AlertId) -> Envelope[AlertDetail]:
     related = await komodo.read("ListAlerts", query={"target.type": alert["target"]["type"],
                                                      "target.id": alert["target"]["id"]})
     return ok(alert_detail(alert, related["alerts"][:20], int(time.time() * 1000)))
+
+
+@write("CloseAlert", "Close alert", idempotent=True)
+async def close_alert(ctx: Context, id: AlertId) -> Envelope[WriteResult]:
+    """Mark an alert resolved by hand (when its cause is gone but Komodo has not noticed). Admins only."""
+    komodo = app_of(ctx).komodo
+    alert = await komodo.read("GetAlert", id=id)
+    await komodo.write("CloseAlert", id=id)
+    item = alert_item(alert)
+    return ok(WriteResult(id=id, name=item.title, resource_type="Alert", operation="closed",
+                          changed={"resolved": FieldChange(before=alert["resolved"], after=True)},
+                          message=f"Closed alert: {item.title}"))

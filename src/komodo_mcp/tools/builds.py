@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -17,8 +17,9 @@ from ._context import app_of
 from ._execution import cancel_running, result_fields, start
 from ._history import recent_runs
 from ._lists import list_resources
-from ._params import BuildId, PageNumber, PageSize
-from ._spec import execute, read
+from ._params import ID, BuildId, PageNumber, PageSize
+from ._spec import execute, read, write
+from ._writes import WriteResult, create_tool, delete, key_values, update_tool
 
 HISTORY_RUNS = 10
 
@@ -101,3 +102,55 @@ def _ws_url(core_url: str) -> str | None:
 async def cancel_build(ctx: Context, id: BuildId) -> Envelope[CancelResult]:
     """Cancel the build that is running now. CONFLICT when no build of it is running."""
     return ok(await cancel_running(app_of(ctx), "Build", id))
+
+
+class BuildFields(BaseModel):
+    builder: str = Field(description="Builder to build on (id or name)")
+    repo: str = Field(description="Git repo to build, e.g. myorg/app")
+    branch: str = Field(description="Git branch")
+    git_provider: str = Field(description="Git host, e.g. github.com")
+    git_account: str = Field(description="Git account for private repos")
+    image_name: str = Field(description="Image name (default: the build's name)")
+    image_tag: str = Field(description="Extra tag suffix")
+    dockerfile_path: str = Field(description="Path of the Dockerfile in the repo")
+    build_path: str = Field(description="Build context in the repo")
+    dockerfile: str = Field(description="Dockerfile contents kept in Komodo, instead of the repo's")
+    build_args: dict[str, str] = Field(description="Docker build args")
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$", description="Version, e.g. 2.1.0")
+    auto_increment_version: bool = Field(description="Bump the patch version on every build")
+    image_registry_domain: str = Field(description="Registry to push to, e.g. ghcr.io")
+    image_registry_account: str = Field(description="Registry account to push with")
+    image_registry_organization: str = Field(description="Registry organisation")
+    extra_args: list[str] = Field(description="Extra docker build arguments, e.g. --no-cache")
+
+
+def build_config(values: dict[str, Any]) -> dict[str, Any]:
+    registry_keys = ("image_registry_domain", "image_registry_account", "image_registry_organization")
+    config = {k: v for k, v in values.items() if k not in ("builder", "build_args", "version", *registry_keys)}
+    if "builder" in values:
+        config["builder_id"] = values["builder"]
+    if "build_args" in values:
+        config["build_args"] = key_values(values["build_args"])
+    if "version" in values:
+        major, minor, patch = (int(p) for p in values["version"].split("."))
+        config["version"] = {"major": major, "minor": minor, "patch": patch}
+    if any(k in values for k in registry_keys):
+        config["image_registry"] = [{"domain": values.get("image_registry_domain", ""),
+                                     "account": values.get("image_registry_account", ""),
+                                     "organization": values.get("image_registry_organization", "")}]
+    return config
+
+
+create_build = write("CreateBuild", "Create build")(create_tool(
+    "Build", BuildFields, build_config, __name__,
+    "Create a build: how Komodo builds an image from a repo and where it pushes it. Run it with "
+    "komodo_execute_Build. Needs the create-build permission (admins have it)."))
+update_build = write("UpdateBuild", "Update build")(update_tool(
+    "Build", BuildFields, build_config, __name__,
+    "Change a build's config (only the fields given); answers each changed field before and after.", ID))
+
+
+@write("DeleteBuild", "Delete build", destructive=True)
+async def delete_build(ctx: Context, id: BuildId) -> Envelope[WriteResult]:
+    """Delete a build from Komodo (images already pushed stay in the registry)."""
+    return ok(await delete(app_of(ctx), "Build", id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -18,8 +18,9 @@ from ._execution import Started, result_fields, start
 from ._history import recent_runs
 from ._lists import list_resources
 from ._logs import read_log
-from ._params import DeploymentId, PageNumber, PageSize, Search, StopSignal, StopTime, Tail, Timestamps
-from ._spec import execute, read
+from ._params import ID, DeploymentId, PageNumber, PageSize, Search, StopSignal, StopTime, Tail, Timestamps
+from ._spec import execute, read, write
+from ._writes import WriteResult, create_tool, delete, key_values, lines_of, update_tool
 
 HISTORY_RUNS = 10
 
@@ -157,3 +158,64 @@ async def destroy_deployment(ctx: Context, id: DeploymentId, signal: StopSignal 
     app = app_of(ctx)
     started = await start(app, "Deployment", id, "DestroyDeployment", **_signal_params(signal, time))
     return ok(_deployment_result(app, started, f"Destroying the container of {started.name}"))
+
+
+class DeploymentFields(BaseModel):
+    server: str = Field(description="Server to run on (id or name)")
+    image: str = Field(description="Docker image to run, e.g. nginx:1.27 (or give build)")
+    build: str = Field(description="A Komodo build (id or name) whose image to run, instead of image")
+    build_version: str = Field(description="Version of that build, e.g. 1.4.2; default the latest")
+    ports: list[str] = Field(description="Port mappings host:container, e.g. 8080:80")
+    volumes: list[str] = Field(description="Volume mappings host_path:container_path")
+    environment: dict[str, str] = Field(description="Environment variables; [[VARIABLE]] interpolates a Komodo "
+                                                    "variable")
+    labels: dict[str, str] = Field(description="Docker labels")
+    network: str = Field(description="Docker network (Komodo's default is host)")
+    restart: Literal["no", "on-failure", "always", "unless-stopped"] = Field(description="Restart policy")
+    command: str = Field(description="Command to run instead of the image's default")
+    image_registry_account: str = Field(description="Registry account to pull with")
+    termination_signal: Literal["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"] = Field(description="Stop signal")
+    termination_timeout: int = Field(ge=0, le=3600, description="Seconds between the stop signal and a kill")
+    auto_update: bool = Field(description="Redeploy when a newer image is found")
+    send_alerts: bool = Field(description="Alert on container state changes")
+
+
+def _version(text: str | None) -> dict[str, int]:
+    parts = [int(p) for p in (text or "0.0.0").split(".")] + [0, 0, 0]
+    return {"major": parts[0], "minor": parts[1], "patch": parts[2]}
+
+
+def deployment_config(values: dict[str, Any]) -> dict[str, Any]:
+    config = {k: v for k, v in values.items() if k not in ("server", "image", "build", "build_version", "ports",
+                                                          "volumes", "environment", "labels")}
+    if "server" in values:
+        config["server_id"] = values["server"]  # Komodo resolves a name to the id
+    if "image" in values:
+        config["image"] = {"type": "Image", "params": {"image": values["image"]}}
+    if "build" in values:
+        config["image"] = {"type": "Build", "params": {"build_id": values["build"],
+                                                       "version": _version(values.get("build_version"))}}
+    for key in ("ports", "volumes"):
+        if key in values:
+            config[key] = lines_of(values[key])
+    for key in ("environment", "labels"):
+        if key in values:
+            config[key] = key_values(values[key])
+    return config
+
+
+create_deployment = write("CreateDeployment", "Create deployment")(create_tool(
+    "Deployment", DeploymentFields, deployment_config, __name__,
+    "Create a deployment: a container Komodo runs on a server from an image or a Komodo build. It is not "
+    "started: run komodo_execute_Deploy after."))
+update_deployment = write("UpdateDeployment", "Update deployment")(update_tool(
+    "Deployment", DeploymentFields, deployment_config, __name__,
+    "Change a deployment's config: only the fields given change; answers each changed field before and after. "
+    "Takes effect on the next Deploy.", ID))
+
+
+@write("DeleteDeployment", "Delete deployment", destructive=True)
+async def delete_deployment(ctx: Context, id: DeploymentId) -> Envelope[WriteResult]:
+    """Delete a deployment from Komodo. Komodo first stops and removes its running container: the service goes
+    down for good."""
+    return ok(await delete(app_of(ctx), "Deployment", id))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ..client import KomodoClient, gather
 from ..mapping.automation import procedure_detail, procedure_item
@@ -17,8 +17,9 @@ from ._context import app_of
 from ._execution import result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
-from ._params import PageNumber, PageSize, ProcedureId, RunOptions
-from ._spec import execute, read
+from ._params import ID, PageNumber, PageSize, ProcedureId, RunOptions
+from ._spec import execute, read, write
+from ._writes import WriteResult, create_tool, delete, update_tool
 
 HISTORY_RUNS = 10
 # Which resource kind an execution's target parameter names.
@@ -104,3 +105,52 @@ async def run_procedure(
     return ok(ProcedureRunResult(**fields, execution_id=started.job_id, procedure_id=started.id,
                                  procedure_name=started.name, timeout=opts.timeout, variables=variables,
                                  steps_total=len(stages), steps_completed=sum(1 for log in logs if log["success"])))
+
+
+class ExecutionInput(BaseModel):
+    type: str = Field(min_length=1, description="A Komodo execution, e.g. Deploy, RunBuild, RunAction, DeployStack, "
+                                                "or Sleep")
+    params: dict[str, Any] = Field(default_factory=dict, description="Its parameters, e.g. {\"deployment\": \"api\"} "
+                                   "or {\"duration_ms\": 30000} for Sleep")
+    enabled: bool = True
+
+
+class StageInput(BaseModel):
+    name: str = Field(min_length=1)
+    executions: list[ExecutionInput] = Field(description="Run side by side")
+    enabled: bool = True
+
+
+class ProcedureFields(BaseModel):
+    stages: list[StageInput] = Field(description="Run one after another")
+    schedule: str = Field(description="English ('Every day at 02:00') or cron ('0 0 2 * * *')")
+    schedule_format: Literal["English", "Cron"] = Field(description="How schedule is written")
+    schedule_enabled: bool = Field(description="Run on the schedule")
+    schedule_timezone: str = Field(description="IANA timezone of the schedule, e.g. Europe/Paris")
+    failure_alert: bool = Field(description="Alert when a run fails")
+    webhook_enabled: bool = Field(description="Allow git webhooks to run it")
+
+
+def procedure_config(values: dict[str, Any]) -> dict[str, Any]:
+    config = dict(values)
+    if "stages" in values:
+        config["stages"] = [{"name": stage["name"], "enabled": stage["enabled"], "executions": [
+            {"enabled": e["enabled"], "execution": {"type": e["type"], "params": e["params"]}}
+            for e in stage["executions"]]} for stage in (s.model_dump() if isinstance(s, BaseModel) else s
+                                                          for s in values["stages"])]
+    return config
+
+
+create_procedure = write("CreateProcedure", "Create procedure")(create_tool(
+    "Procedure", ProcedureFields, procedure_config, __name__,
+    "Create a procedure: stages of Komodo executions run in order, on demand or on a schedule."))
+update_procedure = write("UpdateProcedure", "Update procedure")(update_tool(
+    "Procedure", ProcedureFields, procedure_config, __name__,
+    "Change a procedure (only the fields given; stages are replaced whole); answers each changed field before and "
+    "after.", ID))
+
+
+@write("DeleteProcedure", "Delete procedure", destructive=True)
+async def delete_procedure(ctx: Context, id: ProcedureId) -> Envelope[WriteResult]:
+    """Delete a procedure from Komodo (its schedule stops)."""
+    return ok(await delete(app_of(ctx), "Procedure", id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -17,8 +17,9 @@ from ..mapping.status import RepoProvider
 from ._context import App, app_of
 from ._execution import Started, result_fields, start
 from ._lists import list_resources
-from ._params import PageNumber, PageSize, RepoId
-from ._spec import execute, read
+from ._params import ID, PageNumber, PageSize, RepoId
+from ._spec import execute, read, write
+from ._writes import WriteResult, create_tool, delete, key_values, update_tool
 
 
 async def _builds_by_repo(app: App) -> dict[str, list[str]]:
@@ -109,3 +110,44 @@ async def build_repo(ctx: Context, id: RepoId) -> Envelope[RepoResult]:
     app = app_of(ctx)
     started = await start(app, "Repo", id, "BuildRepo")
     return ok(_repo_result(app, started, f"Building repo {started.name}"))
+
+
+class RepoFields(BaseModel):
+    server: str = Field(description="Server to clone onto (id or name)")
+    builder: str = Field(description="Builder for komodo_execute_BuildRepo (id or name)")
+    repo: str = Field(description="Git repo, e.g. myorg/app")
+    branch: str = Field(description="Git branch")
+    git_provider: str = Field(description="Git host, e.g. github.com")
+    git_account: str = Field(description="Git account for private repos")
+    path: str = Field(description="Where to clone on the server")
+    on_clone: str = Field(description="Command to run after cloning")
+    on_pull: str = Field(description="Command to run after pulling")
+    environment: dict[str, str] = Field(description="Written to the repo's .env file")
+
+
+def repo_config(values: dict[str, Any]) -> dict[str, Any]:
+    config = {k: v for k, v in values.items() if k not in ("server", "builder", "on_clone", "on_pull", "environment")}
+    for key, komodo_key in (("server", "server_id"), ("builder", "builder_id")):
+        if key in values:
+            config[komodo_key] = values[key]
+    for key in ("on_clone", "on_pull"):
+        if key in values:
+            config[key] = {"path": "", "command": values[key]}
+    if "environment" in values:
+        config["environment"] = key_values(values["environment"])
+    return config
+
+
+create_repo = write("CreateRepo", "Create repo")(create_tool(
+    "Repo", RepoFields, repo_config, __name__,
+    "Register a git repo with Komodo, to clone onto a server or build from. Clone it with komodo_execute_CloneRepo."))
+update_repo = write("UpdateRepo", "Update repo")(update_tool(
+    "Repo", RepoFields, repo_config, __name__,
+    "Change a repo's config, e.g. its branch (only the fields given); answers each changed field before and after.",
+    ID))
+
+
+@write("DeleteRepo", "Delete repo", destructive=True)
+async def delete_repo(ctx: Context, id: RepoId) -> Envelope[WriteResult]:
+    """Delete a repo from Komodo."""
+    return ok(await delete(app_of(ctx), "Repo", id))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ..client import KomodoError, gather
 from ..mapping.envelope import Envelope, ok
@@ -17,8 +17,9 @@ from ._context import App, app_of
 from ._execution import Started, result_fields, start
 from ._lists import list_resources
 from ._logs import read_log
-from ._params import PageNumber, PageSize, Search, Services, StackId, StopTime, Tail, Timestamps
-from ._spec import execute, read
+from ._params import ID, PageNumber, PageSize, Search, Services, StackId, StopTime, Tail, Timestamps
+from ._spec import execute, read, write
+from ._writes import WriteResult, create_tool, delete, key_values, update_tool
 
 COMPOSE_CHARS = 8_000
 
@@ -135,3 +136,45 @@ async def destroy_stack(ctx: Context, id: StackId, services: Services = [],  # n
     extra = {"stop_time": stop_time} if stop_time is not None else {}
     started = await start(app, "Stack", id, "DestroyStack", services=services, remove_orphans=remove_orphans, **extra)
     return ok(_stack_result(app, started, f"Taking down {_what(started.name, services)}", services))
+
+
+class StackFields(BaseModel):
+    server: str = Field(description="Server to run on (id or name)")
+    compose_contents: str = Field(description="The compose file itself, kept in Komodo (or give repo)")
+    repo: str = Field(description="Git repo holding the compose file, e.g. myorg/infra")
+    branch: str = Field(description="Git branch")
+    git_provider: str = Field(description="Git host, e.g. github.com")
+    file_paths: list[str] = Field(description="Compose files in the repo, relative to run_directory")
+    run_directory: str = Field(description="Directory in the repo to run compose in")
+    environment: dict[str, str] = Field(description="Written to the stack's .env file")
+    project_name: str = Field(description="Compose project name (default: the stack's name)")
+    auto_pull: bool = Field(description="Pull images before each deploy")
+    auto_update: bool = Field(description="Redeploy when newer images are found")
+    send_alerts: bool = Field(description="Alert on state changes")
+
+
+def stack_config(values: dict[str, Any]) -> dict[str, Any]:
+    config = {k: v for k, v in values.items() if k not in ("server", "compose_contents", "environment")}
+    if "server" in values:
+        config["server_id"] = values["server"]
+    if "compose_contents" in values:
+        config["file_contents"] = values["compose_contents"]
+    if "environment" in values:
+        config["environment"] = key_values(values["environment"])
+    return config
+
+
+create_stack = write("CreateStack", "Create stack")(create_tool(
+    "Stack", StackFields, stack_config, __name__,
+    "Create a docker compose stack on a server, from compose contents or a git repo. Not deployed yet: run "
+    "komodo_execute_DeployStack after."))
+update_stack = write("UpdateStack", "Update stack")(update_tool(
+    "Stack", StackFields, stack_config, __name__,
+    "Change a stack's config (only the fields given); answers each changed field before and after. Takes effect "
+    "on the next DeployStack.", ID))
+
+
+@write("DeleteStack", "Delete stack", destructive=True)
+async def delete_stack(ctx: Context, id: StackId) -> Envelope[WriteResult]:
+    """Delete a stack from Komodo. Komodo first takes its compose project down: its containers are removed."""
+    return ok(await delete(app_of(ctx), "Stack", id))

@@ -10,7 +10,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from .. import __version__
-from ..client import KomodoError, gather, list_all
+from ..client import InvalidRequest, KomodoError, gather, list_all
 from ..mapping.alerts import alert_brief
 from ..mapping.common import created_at, iso, tag_names
 from ..mapping.envelope import Envelope, ok
@@ -18,10 +18,11 @@ from ..mapping.models import (AlerterItem, BuilderItem, JobBrief, Page, Schedule
                               VersionInfo)
 from ..mapping.status import alert_severity
 from ..redact import MASK, is_secret_key
-from ._context import app_of
+from ._context import PARAM, app_of
 from ._lists import list_resources
 from ._params import PageNumber, PageSize
-from ._spec import read
+from ._spec import read, write
+from ._writes import FieldChange, WriteResult
 from .alerts import all_alerts
 
 SUMMARIES = (("servers", "Servers"), ("deployments", "Deployments"), ("stacks", "Stacks"), ("builds", "Builds"),
@@ -171,3 +172,37 @@ def mask_toml(toml: str, secret_values: list[str]) -> str:
     for value in secret_values:
         masked = masked.replace(value, MASK)
     return masked
+
+
+MetaKind = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync", "builder",
+                   "alerter"]
+
+
+@write("UpdateResourceMeta", "Update tags and description", idempotent=True)
+async def update_resource_meta(
+    ctx: Context,
+    resource_type: Annotated[MetaKind, Field(description="Kind of resource")],
+    id: Annotated[str, Field(min_length=1, max_length=256, description="The resource's id or name")],
+    description: Annotated[str | None, Field(max_length=2000, description="New description")] = None,
+    tags: Annotated[list[str] | None, Field(description="The full new set of tag names; unknown tags are "
+                                            "created")] = None,
+    template: Annotated[bool | None, Field(description="Mark as a template (hidden from normal lists)")] = None,
+) -> Envelope[WriteResult]:
+    """Set a resource's tags, description or template flag; answers what changed."""
+    app = app_of(ctx)
+    kind = {"resourcesync": "ResourceSync"}.get(resource_type, resource_type.capitalize())
+    before = await app.komodo.read(f"Get{kind}", **{PARAM[kind]: id})
+    changes = {k: v for k, v in (("description", description), ("tags", tags), ("template", template)) if v is not None}
+    if not changes:
+        raise InvalidRequest("Nothing to update: give description, tags or template",
+                             {"fields": [{"field": "(arguments)", "message": "no field given"}]})
+    resource_id = before["_id"]["$oid"]
+    await app.komodo.write("UpdateResourceMeta", target={"type": kind, "id": resource_id}, **changes)
+    after, names = await gather(app.komodo.read(f"Get{kind}", **{PARAM[kind]: resource_id}), app.tag_names(fresh=True))
+    view = lambda doc: {"description": doc["description"], "template": doc["template"],  # noqa: E731
+                        "tags": tag_names(doc["tags"], names)}
+    old, new = view(before), view(after)
+    changed = {k: FieldChange(before=old[k], after=new[k]) for k in changes if old[k] != new[k]}
+    return ok(WriteResult(id=resource_id, name=after["name"], resource_type=kind,
+                          operation="updated" if changed else "unchanged", changed=changed,
+                          message=f"{'Updated' if changed else 'No change to'} {kind.lower()} {after['name']}"))
