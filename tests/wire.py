@@ -12,10 +12,11 @@ LEGACY = "2025-11-25"
 TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 
 
-def rpc(url: str, method: str, params: dict[str, Any], version: str, *, extensions: bool = True) -> dict[str, Any]:
-    """One request; answers the JSON-RPC response (result or error), whether sent as JSON or SSE."""
+def post(url: str, method: str, params: dict[str, Any], version: str = MODERN, *, extensions: bool = True,
+         headers: dict[str, str] | None = None) -> httpx2.Response:
+    """One JSON-RPC request as a client of that protocol generation sends it."""
     headers = {"accept": "application/json, text/event-stream", "content-type": "application/json",
-               "mcp-protocol-version": version}
+               "mcp-protocol-version": version, **(headers or {})}
     if version == MODERN:
         headers["mcp-method"] = method
         if "name" in params:
@@ -23,8 +24,14 @@ def rpc(url: str, method: str, params: dict[str, Any], version: str, *, extensio
         capabilities = {"extensions": {TASKS_EXTENSION: {}}} if extensions else {}
         params = {**params, "_meta": {"io.modelcontextprotocol/protocolVersion": version,
                                       "io.modelcontextprotocol/clientCapabilities": capabilities}}
-    response = httpx2.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
-                           headers=headers, timeout=30)
+    return httpx2.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, headers=headers,
+                       timeout=30)
+
+
+def rpc(url: str, method: str, params: dict[str, Any], version: str, *, extensions: bool = True,
+        headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """One request; answers the JSON-RPC response (result or error), whether sent as JSON or SSE."""
+    response = post(url, method, params, version, extensions=extensions, headers=headers)
     if response.headers.get("content-type", "").startswith("text/event-stream"):
         messages = [json.loads(line[5:]) for line in response.text.splitlines()
                     if line.startswith("data:") and line[5:].strip()]

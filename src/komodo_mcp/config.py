@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     transport: Literal["stdio", "http"] = Field("stdio", validation_alias=_env("transport", "KOMODO_MCP_TRANSPORT"))
     host: str = Field("127.0.0.1", validation_alias=_env("host", "KOMODO_MCP_HOST"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("port", "KOMODO_MCP_PORT"))
+    allowed_hosts: tuple[str, ...] = Field((), validation_alias=_env("allowed_hosts", "KOMODO_MCP_ALLOWED_HOSTS"),
+                                           description="Host headers accepted over HTTP (DNS-rebinding protection)")
+    allowed_origins: tuple[str, ...] = Field((), validation_alias=_env("allowed_origins", "KOMODO_MCP_ALLOWED_ORIGINS"))
+    public_url: str = Field("", validation_alias=_env("public_url", "KOMODO_MCP_PUBLIC_URL"),
+                            description="This server's public /mcp URL, the OAuth resource identifier")
+    auth_token: SecretStr | None = Field(None, validation_alias=_env("auth_token", "KOMODO_MCP_AUTH_TOKEN"))
+    oauth_issuer: str = Field("", validation_alias=_env("oauth_issuer", "KOMODO_MCP_OAUTH_ISSUER"))
+    oauth_audience: str = Field("", validation_alias=_env("oauth_audience", "KOMODO_MCP_OAUTH_AUDIENCE"))
+    oauth_jwks_url: str = Field("", validation_alias=_env("oauth_jwks_url", "KOMODO_MCP_OAUTH_JWKS_URL"))
+    oauth_scopes: tuple[str, ...] = Field((), validation_alias=_env("oauth_scopes", "KOMODO_MCP_OAUTH_SCOPES"))
+    allow_unauthenticated: bool = Field(False, validation_alias=_env("allow_unauthenticated",
+                                                                     "KOMODO_MCP_ALLOW_UNAUTHENTICATED"))
+    caller_credentials: bool = Field(True, validation_alias=_env("caller_credentials", "KOMODO_MCP_CALLER_CREDENTIALS"),
+                                     description="Over HTTP, use a caller's X-Komodo-Api-Key/-Secret when sent")
     toolsets: tuple[str, ...] = Field(DEFAULT_TOOLSETS, validation_alias=_env("toolsets", "KOMODO_MCP_TOOLSETS"))
     tools: tuple[str, ...] = Field((), validation_alias=_env("tools", "KOMODO_MCP_TOOLS"),
                                    description="Tools to add by name, on top of the toolsets")
@@ -62,7 +76,8 @@ class Settings(BaseSettings):
     log_budget_chars: int = Field(20_000, ge=1_000, validation_alias=_env("log_budget_chars", "KOMODO_MCP_LOG_BUDGET"))
     demo: bool = Field(False, validation_alias=_env("demo", "KOMODO_MCP_DEMO"))
 
-    @field_validator("toolsets", "tools", "exclude_tools", mode="before")
+    @field_validator("toolsets", "tools", "exclude_tools", "allowed_hosts", "allowed_origins", "oauth_scopes",
+                     mode="before")
     @classmethod
     def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):

@@ -19,13 +19,14 @@ from .client import KomodoClient, KomodoError
 from .config import Settings
 from .mapping.envelope import error_body, error_result, komodo_error_body
 from .audit import AuditLog
+from .auth import oauth_server_options
 from .redact import redact, register_secret
 from .tasks import KomodoTasks, TaskMiddleware
-from .tools._context import App
+from .tools._context import CALLER_KEY, App
 from .tools._registry import select, to_tool
 
 logger = logging.getLogger("komodo_mcp.server")
-CALLER_KEY_HEADER = "x-komodo-api-key"
+
 
 INSTRUCTIONS = """Operate a Komodo installation (komo.do): servers, deployments (containers), stacks (compose),
 builds, repos, procedures and actions. Read tools never change anything. Execute tools start asynchronous Komodo
@@ -77,7 +78,7 @@ def caller_of(context: Context[App, Any] | None) -> str:
     if token is not None:
         return f"token:{token.subject or token.client_id}"
     request = getattr(context.request_context, "request", None) if context is not None else None
-    key = request.headers.get(CALLER_KEY_HEADER) if request is not None else None
+    key = request.headers.get(CALLER_KEY) if request is not None else None
     if key:
         return f"komodo-key:{key}"
     return "http" if request is not None else "stdio"
@@ -101,28 +102,31 @@ async def check_komodo(komodo: KomodoClient) -> None:
 
 
 def build_server(settings: Settings, *, komodo: KomodoClient | None = None, check: bool = True) -> KomodoMCP:
-    for secret in (settings.api_secret, settings.api_key, settings.jwt, settings.password):
+    for secret in (settings.api_secret, settings.api_key, settings.jwt, settings.password, settings.auth_token):
         register_secret(secret.get_secret_value() if secret else None)
     specs = select(settings)
 
     @asynccontextmanager
     async def lifespan(server: MCPServer[App]) -> AsyncIterator[App]:
         client = komodo or KomodoClient(settings)
+        app: App | None = None
         try:
             async with anyio.create_task_group() as group:
                 if check:
                     group.start_soon(check_komodo, client)
-                yield App(komodo=client, settings=settings)
+                yield (app := App(komodo=client, settings=settings))
                 group.cancel_scope.cancel()
         finally:
             if komodo is None:
                 await client.aclose()
+            if app is not None:
+                await app.close_callers()
 
     tasks = any(spec.kind == "execute" for spec in specs)
     server = KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
                      log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
                      tools=[to_tool(spec, settings) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
-                     middleware=[TaskMiddleware()] if tasks else [])
+                     middleware=[TaskMiddleware()] if tasks else [], **oauth_server_options(settings))
     server.audit = AuditLog(settings.audit_log)
     server.audited = frozenset(spec.name for spec in specs if spec.kind != "read" and not spec.read_only)
     return server

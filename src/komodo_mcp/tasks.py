@@ -27,7 +27,7 @@ from .mapping.common import iso
 from .mapping.envelope import komodo_error_body, ok
 from .mapping.jobs import job_error
 from .mapping.status import job_status
-from .tools._context import App
+from .tools._context import App, app_for
 from .tools._execution import CANCELS, cancel_running
 from .tools.jobs import job_of
 
@@ -89,7 +89,7 @@ class TaskMiddleware:
             asked = "task" in params if legacy else ctx.protocol_version == MODERN and _wants_extension(params)
             job_id = ((result.get("structuredContent") or {}).get("data") or {}).get("job_id")
             if asked and job_id and not result.get("isError"):  # nothing started: the plain error answers
-                update = await ctx.lifespan_context.komodo.read("GetUpdate", id=job_id)
+                update = await app_for(ctx).komodo.read("GetUpdate", id=job_id)
                 task = task_fields(update, job_id, legacy)
                 return {"task": task} if legacy else {**task, "resultType": "task"}
         return result
@@ -123,7 +123,7 @@ class KomodoTasks(Extension):
 
     async def _update(self, ctx: ServerRequestContext[App, Any], task_id: str) -> dict[str, Any]:
         try:
-            return await ctx.lifespan_context.komodo.read("GetUpdate", id=task_id)
+            return await app_for(ctx).komodo.read("GetUpdate", id=task_id)
         except KomodoError as error:
             raise MCPError(code=INVALID_PARAMS, message=f"Unknown task {task_id}: {error.message}") from None
 
@@ -134,9 +134,9 @@ class KomodoTasks(Extension):
         if legacy:
             return task
         if task["status"] == "completed":
-            task["result"] = {**await final_result(ctx.lifespan_context, params.taskId), "resultType": "complete"}
+            task["result"] = {**await final_result(app_for(ctx), params.taskId), "resultType": "complete"}
         elif task["status"] == "failed":
-            job = await job_of(ctx.lifespan_context, params.taskId)
+            job = await job_of(app_for(ctx), params.taskId)
             message = job.error.message if job.error else "the job failed"
             task["error"] = {"code": -32000, "message": message,
                              "data": ok(job).model_dump(mode="json")}
@@ -146,13 +146,13 @@ class KomodoTasks(Extension):
         """2025-11-25: block until the job ends, then answer what the call finally produced."""
         while (await self._update(ctx, params.taskId)).get("status") != "Complete":
             await anyio.sleep(POLL_INTERVAL_MS / 1000)
-        result = await final_result(ctx.lifespan_context, params.taskId)
+        result = await final_result(app_for(ctx), params.taskId)
         return {**result, "_meta": {"io.modelcontextprotocol/related-task": {"taskId": params.taskId}}}
 
     async def list(self, ctx: ServerRequestContext[App, Any], params: CursorParams) -> dict[str, Any]:
         """2025-11-25: the jobs these credentials can see, newest first, one Komodo page per cursor."""
         page = int(params.cursor) if params.cursor and params.cursor.isdigit() else 0
-        answer = await ctx.lifespan_context.komodo.read("ListUpdates", query={}, page=page)
+        answer = await app_for(ctx).komodo.read("ListUpdates", query={}, page=page)
         tasks = [task_fields({**u, "logs": []}, u["id"], legacy=True) for u in answer["updates"]]
         listed: dict[str, Any] = {"tasks": tasks}
         if answer.get("next_page") is not None:
@@ -167,7 +167,7 @@ class KomodoTasks(Extension):
         if update["operation"] not in CANCELS:
             raise MCPError(code=INVALID_PARAMS, message=f"Komodo cannot cancel a {update['operation']} job")
         try:
-            await cancel_running(ctx.lifespan_context, update["target"]["type"], update["target"]["id"], update)
+            await cancel_running(app_for(ctx), update["target"]["type"], update["target"]["id"], update)
         except KomodoError as error:
             raise MCPError(code=INVALID_PARAMS, message=error.message, data=komodo_error_body(error)) from None
         with anyio.move_on_after(3):  # Komodo stops the job at its next step boundary

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import SecretStr
 
 from mcp.server.mcpserver import Context
 
@@ -12,6 +16,8 @@ from ..client import KomodoClient
 from ..config import Settings
 
 TAG_CACHE_SECONDS = 30.0
+CALLER_CLIENTS = 64  # per-caller Komodo clients kept open (least recently used are closed)
+CALLER_KEY, CALLER_SECRET = "x-komodo-api-key", "x-komodo-api-secret"
 # The parameter that names each kind's target in Komodo's read requests.
 PARAM = {"Server": "server", "Deployment": "deployment", "Stack": "stack", "Build": "build", "Repo": "repo",
          "Procedure": "procedure", "Action": "action", "ResourceSync": "sync", "Builder": "builder",
@@ -24,6 +30,32 @@ class App:
     settings: Settings
     _tags: dict[str, str] = field(default_factory=dict)
     _tags_at: float = 0.0
+    _callers: OrderedDict[str, App] = field(default_factory=OrderedDict)
+    _closing: list[KomodoClient] = field(default_factory=list)
+
+    def for_caller(self, key: str, secret: str) -> App:
+        """The same server, acting with a caller's own Komodo API key: Komodo's permissions for that user apply."""
+        from ..redact import register_secret
+
+        cache_key = hashlib.sha256(f"{key}\0{secret}".encode()).hexdigest()
+        if cache_key in self._callers:
+            self._callers.move_to_end(cache_key)
+            return self._callers[cache_key]
+        register_secret(secret)
+        settings = self.settings.model_copy(update={"api_key": SecretStr(key), "api_secret": SecretStr(secret),
+                                                    "jwt": None, "username": None, "password": None})
+        caller = App(komodo=KomodoClient(settings), settings=settings)
+        self._callers[cache_key] = caller
+        if len(self._callers) > CALLER_CLIENTS:
+            _, oldest = self._callers.popitem(last=False)
+            self._closing.append(oldest.komodo)
+        return caller
+
+    async def close_callers(self) -> None:
+        for client in [*self._closing, *(caller.komodo for caller in self._callers.values())]:
+            await client.aclose()
+        self._closing.clear()
+        self._callers.clear()
 
     async def tag_names(self, fresh: bool = False) -> dict[str, str]:
         """Tag id → name. Tags change rarely, and every list shows them, so they are cached briefly."""
@@ -47,5 +79,15 @@ class App:
         return "/".join([base.rstrip("/"), *parts])
 
 
+def app_for(request_context: Any) -> App:
+    """The App serving this request: the server's own, or one acting with the caller's Komodo key (HTTP only)."""
+    app: App = request_context.lifespan_context
+    request = getattr(request_context, "request", None)
+    if request is None or not app.settings.caller_credentials:
+        return app
+    key, secret = request.headers.get(CALLER_KEY), request.headers.get(CALLER_SECRET)
+    return app.for_caller(key, secret) if key and secret else app
+
+
 def app_of(ctx: Context[Any, Any]) -> App:
-    return ctx.request_context.lifespan_context
+    return app_for(ctx.request_context)

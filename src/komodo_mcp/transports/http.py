@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.applications import Starlette
-
+from ..auth import StaticBearer
 from ..config import Settings
 from ..server import KomodoMCP
 
@@ -21,23 +21,36 @@ def is_loopback(host: str) -> bool:
 
 
 def security_for(settings: Settings) -> TransportSecuritySettings:
-    """DNS-rebinding protection always on: loopback names by default, the bound host otherwise."""
-    hosts = list(LOOPBACK_NAMES) if is_loopback(settings.host) or settings.host in ("0.0.0.0", "::") else []
-    if settings.host not in hosts and settings.host not in ("0.0.0.0", "::"):
+    """DNS-rebinding protection, always on: the loopback names, the bound host, and what the operator allows."""
+    hosts = [*LOOPBACK_NAMES, *settings.allowed_hosts]
+    if settings.host not in ("0.0.0.0", "::") and settings.host not in hosts:
         hosts.append(settings.host)
-    allowed_hosts = [h for host in hosts for h in (host, f"{host}:*", f"[{host}]:*")]
-    allowed_origins = [f"{scheme}://{host}{port}" for host in hosts for scheme in ("http", "https")
-                       for port in ("", ":*")]
+    allowed_hosts = [h for host in hosts for h in ((host,) if ":" in host.strip("[]") and host.startswith("[")
+                                                   else (host, f"{host}:*", f"[{host}]:*"))]
+    allowed_origins = [*settings.allowed_origins, *(f"{scheme}://{host}{port}" for host in hosts
+                                                    for scheme in ("http", "https") for port in ("", ":*"))]
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=allowed_hosts,
                                      allowed_origins=allowed_origins)
 
 
-def http_app(server: KomodoMCP, settings: Settings) -> Starlette:
-    return server.streamable_http_app(stateless_http=True, json_response=False, host=settings.host,
-                                      transport_security=security_for(settings))
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve beyond loopback without authentication unless the operator says so explicitly."""
+    authenticated = bool(settings.auth_token or settings.oauth_issuer)
+    if not is_loopback(settings.host) and not authenticated and not settings.allow_unauthenticated:
+        raise ValueError(f"refusing to serve {settings.host} without authentication: set KOMODO_MCP_AUTH_TOKEN or "
+                         "the OAuth settings, or pass --allow-unauthenticated")
+
+
+def http_app(server: KomodoMCP, settings: Settings) -> Any:
+    app: Any = server.streamable_http_app(stateless_http=True, json_response=False, host=settings.host,
+                                          transport_security=security_for(settings))
+    if settings.auth_token:
+        app = StaticBearer(app, settings.auth_token.get_secret_value())
+    return app
 
 
 def serve_http(server: KomodoMCP, settings: Settings) -> None:
+    check_exposure(settings)
     import logging
 
     import uvicorn
