@@ -13,7 +13,7 @@ TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 
 
 def post(url: str, method: str, params: dict[str, Any], version: str = MODERN, *, extensions: bool = True,
-         headers: dict[str, str] | None = None) -> httpx2.Response:
+         headers: dict[str, str] | None = None, capabilities: dict[str, Any] | None = None) -> httpx2.Response:
     """One JSON-RPC request as a client of that protocol generation sends it."""
     headers = {"accept": "application/json, text/event-stream", "content-type": "application/json",
                "mcp-protocol-version": version, **(headers or {})}
@@ -21,7 +21,8 @@ def post(url: str, method: str, params: dict[str, Any], version: str = MODERN, *
         headers["mcp-method"] = method
         if "name" in params:
             headers["mcp-name"] = params["name"]
-        capabilities = {"extensions": {TASKS_EXTENSION: {}}} if extensions else {}
+        if capabilities is None:
+            capabilities = {"extensions": {TASKS_EXTENSION: {}}} if extensions else {}
         params = {**params, "_meta": {"io.modelcontextprotocol/protocolVersion": version,
                                       "io.modelcontextprotocol/clientCapabilities": capabilities}}
     return httpx2.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, headers=headers,
@@ -29,9 +30,9 @@ def post(url: str, method: str, params: dict[str, Any], version: str = MODERN, *
 
 
 def rpc(url: str, method: str, params: dict[str, Any], version: str, *, extensions: bool = True,
-        headers: dict[str, str] | None = None) -> dict[str, Any]:
+        headers: dict[str, str] | None = None, capabilities: dict[str, Any] | None = None) -> dict[str, Any]:
     """One request; answers the JSON-RPC response (result or error), whether sent as JSON or SSE."""
-    response = post(url, method, params, version, extensions=extensions, headers=headers)
+    response = post(url, method, params, version, extensions=extensions, headers=headers, capabilities=capabilities)
     if response.headers.get("content-type", "").startswith("text/event-stream"):
         messages = [json.loads(line[5:]) for line in response.text.splitlines()
                     if line.startswith("data:") and line[5:].strip()]

@@ -6,14 +6,18 @@ repr is masked and they are only unwrapped where a header is built.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_RATE_LIMIT_PER_MINUTE = 100
 DEFAULT_RATE_LIMIT_BURST = 200
 DEFAULT_TOOLSETS = ("core",)
+
+
+# Lists come from the environment as comma-separated text, not JSON.
+Names = Annotated[tuple[str, ...], NoDecode]
 
 
 def _env(*names: str) -> AliasChoices:
@@ -44,24 +48,29 @@ class Settings(BaseSettings):
     transport: Literal["stdio", "http"] = Field("stdio", validation_alias=_env("transport", "KOMODO_MCP_TRANSPORT"))
     host: str = Field("127.0.0.1", validation_alias=_env("host", "KOMODO_MCP_HOST"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("port", "KOMODO_MCP_PORT"))
-    allowed_hosts: tuple[str, ...] = Field((), validation_alias=_env("allowed_hosts", "KOMODO_MCP_ALLOWED_HOSTS"),
+    allowed_hosts: Names = Field((), validation_alias=_env("allowed_hosts", "KOMODO_MCP_ALLOWED_HOSTS"),
                                            description="Host headers accepted over HTTP (DNS-rebinding protection)")
-    allowed_origins: tuple[str, ...] = Field((), validation_alias=_env("allowed_origins", "KOMODO_MCP_ALLOWED_ORIGINS"))
+    allowed_origins: Names = Field((), validation_alias=_env("allowed_origins", "KOMODO_MCP_ALLOWED_ORIGINS"))
     public_url: str = Field("", validation_alias=_env("public_url", "KOMODO_MCP_PUBLIC_URL"),
                             description="This server's public /mcp URL, the OAuth resource identifier")
     auth_token: SecretStr | None = Field(None, validation_alias=_env("auth_token", "KOMODO_MCP_AUTH_TOKEN"))
     oauth_issuer: str = Field("", validation_alias=_env("oauth_issuer", "KOMODO_MCP_OAUTH_ISSUER"))
     oauth_audience: str = Field("", validation_alias=_env("oauth_audience", "KOMODO_MCP_OAUTH_AUDIENCE"))
     oauth_jwks_url: str = Field("", validation_alias=_env("oauth_jwks_url", "KOMODO_MCP_OAUTH_JWKS_URL"))
-    oauth_scopes: tuple[str, ...] = Field((), validation_alias=_env("oauth_scopes", "KOMODO_MCP_OAUTH_SCOPES"))
+    oauth_scopes: Names = Field((), validation_alias=_env("oauth_scopes", "KOMODO_MCP_OAUTH_SCOPES"))
+    stateless: bool = Field(True, validation_alias=_env("stateless", "KOMODO_MCP_STATELESS"),
+                            description="HTTP without server-side sessions, so replicas need no sticky sessions")
+    request_state_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field((), validation_alias=_env(
+        "request_state_keys", "KOMODO_MCP_REQUEST_STATE_KEYS"),
+        description="Keys sealing input-required request state; replicas must share them (first one seals)")
     allow_unauthenticated: bool = Field(False, validation_alias=_env("allow_unauthenticated",
                                                                      "KOMODO_MCP_ALLOW_UNAUTHENTICATED"))
     caller_credentials: bool = Field(True, validation_alias=_env("caller_credentials", "KOMODO_MCP_CALLER_CREDENTIALS"),
                                      description="Over HTTP, use a caller's X-Komodo-Api-Key/-Secret when sent")
-    toolsets: tuple[str, ...] = Field(DEFAULT_TOOLSETS, validation_alias=_env("toolsets", "KOMODO_MCP_TOOLSETS"))
-    tools: tuple[str, ...] = Field((), validation_alias=_env("tools", "KOMODO_MCP_TOOLS"),
+    toolsets: Names = Field(DEFAULT_TOOLSETS, validation_alias=_env("toolsets", "KOMODO_MCP_TOOLSETS"))
+    tools: Names = Field((), validation_alias=_env("tools", "KOMODO_MCP_TOOLS"),
                                    description="Tools to add by name, on top of the toolsets")
-    exclude_tools: tuple[str, ...] = Field((), validation_alias=_env("exclude_tools", "KOMODO_MCP_EXCLUDE_TOOLS"))
+    exclude_tools: Names = Field((), validation_alias=_env("exclude_tools", "KOMODO_MCP_EXCLUDE_TOOLS"))
     read_only: bool = Field(False, validation_alias=_env("read_only", "KOMODO_MCP_READ_ONLY"))
     show_secrets: bool = Field(False, validation_alias=_env("show_secrets", "KOMODO_MCP_SHOW_SECRETS"))
     confirm: bool = Field(True, validation_alias=_env("confirm", "KOMODO_MCP_CONFIRM"),
@@ -77,7 +86,7 @@ class Settings(BaseSettings):
     demo: bool = Field(False, validation_alias=_env("demo", "KOMODO_MCP_DEMO"))
 
     @field_validator("toolsets", "tools", "exclude_tools", "allowed_hosts", "allowed_origins", "oauth_scopes",
-                     mode="before")
+                     "request_state_keys", mode="before")
     @classmethod
     def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator
 import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, InputRequiredResult
@@ -102,7 +103,8 @@ async def check_komodo(komodo: KomodoClient) -> None:
 
 
 def build_server(settings: Settings, *, komodo: KomodoClient | None = None, check: bool = True) -> KomodoMCP:
-    for secret in (settings.api_secret, settings.api_key, settings.jwt, settings.password, settings.auth_token):
+    for secret in (settings.api_secret, settings.api_key, settings.jwt, settings.password, settings.auth_token,
+                   *settings.request_state_keys):
         register_secret(secret.get_secret_value() if secret else None)
     specs = select(settings)
 
@@ -126,7 +128,10 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
     server = KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
                      log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
                      tools=[to_tool(spec, settings) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
-                     middleware=[TaskMiddleware()] if tasks else [], **oauth_server_options(settings))
+                     middleware=[TaskMiddleware()] if tasks else [], **oauth_server_options(settings),
+                     request_state_security=RequestStateSecurity(
+                         keys=[key.get_secret_value() for key in settings.request_state_keys])
+                     if settings.request_state_keys else None)
     server.audit = AuditLog(settings.audit_log)
     server.audited = frozenset(spec.name for spec in specs if spec.kind != "read" and not spec.read_only)
     return server

@@ -42,7 +42,7 @@ def check_exposure(settings: Settings) -> None:
 
 
 def http_app(server: KomodoMCP, settings: Settings) -> Any:
-    app: Any = server.streamable_http_app(stateless_http=True, json_response=False, host=settings.host,
+    app: Any = server.streamable_http_app(stateless_http=settings.stateless, json_response=False, host=settings.host,
                                           transport_security=security_for(settings))
     if settings.auth_token:
         app = StaticBearer(app, settings.auth_token.get_secret_value())
