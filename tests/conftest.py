@@ -84,5 +84,7 @@ async def call(client: Any, tool: str, arguments: dict[str, Any] | None = None) 
     import json
 
     result = await client.call_tool(tool, arguments or {})
-    assert json.loads(result.content[0].text) == result.structured_content
-    return bool(result.is_error), result.structured_content
+    body = json.loads(result.content[0].text)
+    # Errors carry their envelope as text only (TypeScript SDK 1.x validates any structuredContent).
+    assert result.structured_content == (None if result.is_error else body)
+    return bool(result.is_error), body

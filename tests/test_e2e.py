@@ -171,6 +171,6 @@ def test_server_starts_without_komodo_and_says_so():
                  "params": {"name": "komodo_read_ListServers", "arguments": {}}})
     result = server.answer(2)["result"]
     stderr = server.close()
-    assert result["isError"] and result["structuredContent"]["code"] == "NETWORK_ERROR"
+    assert result["isError"] and json.loads(result["content"][0]["text"])["code"] == "NETWORK_ERROR"
     assert "Komodo check failed (NETWORK_ERROR)" in stderr
     assert "S_do_not_leak_S" not in stderr + json.dumps(result)

@@ -126,6 +126,6 @@ def test_a_caller_may_act_with_its_own_komodo_key(shared_sim, tmp_path):
         server.stop()
     assert own["result"]["structuredContent"]["data"]["total"] == 8
     assert theirs["result"]["structuredContent"]["data"]["total"] == 2
-    assert denied["result"]["structuredContent"]["code"] == "FORBIDDEN"
+    assert json.loads(denied["result"]["content"][0]["text"])["code"] == "FORBIDDEN"
     entry = json.loads(audit.read_text().splitlines()[-1])
     assert entry["caller"] == f"komodo-key:{VIEWER_KEY}" and VIEWER_SECRET not in audit.read_text()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import time
 from typing import Any, Iterator
 
@@ -120,7 +122,7 @@ def test_a_refused_execute_is_a_plain_error_not_a_task(mcp_url):
     second = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "web-frontend"}},
                  MODERN)["result"]
     assert first["resultType"] == "task"
-    assert second["isError"] and second["structuredContent"]["code"] == "CONFLICT"
+    assert second["isError"] and json.loads(second["content"][0]["text"])["code"] == "CONFLICT"
 
 
 def test_another_replica_serves_the_task(slow_sim, mcp_url):

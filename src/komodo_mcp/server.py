@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -47,10 +48,12 @@ class KomodoMCP(MCPServer[App]):
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
         result = await self._call_tool(name, arguments, context)
         if name in self.audited and isinstance(result, CallToolResult):
-            body = result.structured_content or {}
-            job_id = (body.get("data") or {}).get("job_id") if isinstance(body.get("data"), dict) else None
-            self.audit.record(tool=name, arguments=arguments, caller=caller_of(context),
-                              code=body.get("code", "ERROR") if result.is_error else "OK", job_id=job_id)
+            if result.is_error:  # the envelope is the text (see error_result)
+                code, job_id = json.loads(result.content[0].text).get("code", "ERROR"), None
+            else:
+                data = (result.structured_content or {}).get("data")
+                code, job_id = "OK", data.get("job_id") if isinstance(data, dict) else None
+            self.audit.record(tool=name, arguments=arguments, caller=caller_of(context), code=code, job_id=job_id)
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any],

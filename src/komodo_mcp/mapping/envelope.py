@@ -42,9 +42,12 @@ def error_body(code: str, status: int, message: str, details: dict[str, Any] | N
 
 
 def error_result(body: dict[str, Any]) -> CallToolResult:
-    """An `isError` result carrying the envelope both as structured content and as its JSON text."""
-    return CallToolResult(content=[TextContent(type="text", text=json.dumps(body, indent=2))],
-                          structured_content=body, is_error=True)
+    """An `isError` result carrying the envelope as JSON text.
+
+    Not as structured content: clients such as the TypeScript SDK 1.x validate any structuredContent against the
+    tool's (success) outputSchema, errors included, and would reject the whole result.
+    """
+    return CallToolResult(content=[TextContent(type="text", text=json.dumps(body, indent=2))], is_error=True)
 
 
 def komodo_error_body(error: KomodoError) -> dict[str, Any]:
