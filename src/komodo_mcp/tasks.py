@@ -28,8 +28,7 @@ from .mapping.envelope import komodo_error_body, ok
 from .mapping.jobs import job_error
 from .mapping.status import job_status
 from .tools._context import App, app_for
-from .tools._execution import CANCELS, cancel_running
-from .tools.jobs import job_of
+from .tools._execution import CANCELS, answer_for_job, cancel_running
 
 EXTENSION_ID = "io.modelcontextprotocol/tasks"
 LEGACY = "2025-11-25"
@@ -65,11 +64,11 @@ def task_fields(update: dict[str, Any], job_id: str, legacy: bool) -> dict[str, 
 
 
 async def final_result(app: App, job_id: str) -> dict[str, Any]:
-    """What the task's request finally answers: the job, as komodo_read_GetJob shows it."""
-    job = await job_of(app, job_id)
-    body = ok(job).model_dump(mode="json")
+    """What the task's request finally answers: the execute tool's own result, as if it had waited for the end
+    (so it matches the tool's outputSchema); a failed job is in its `status`, `success` and `error`."""
+    body = ok(await answer_for_job(app, job_id)).model_dump(mode="json")
     return {"content": [{"type": "text", "text": json.dumps(body, indent=2)}], "structuredContent": body,
-            "isError": job.status != "success"}
+            "isError": False}
 
 
 class TaskMiddleware:
@@ -136,10 +135,10 @@ class KomodoTasks(Extension):
         if task["status"] == "completed":
             task["result"] = {**await final_result(app_for(ctx), params.taskId), "resultType": "complete"}
         elif task["status"] == "failed":
-            job = await job_of(app_for(ctx), params.taskId)
-            message = job.error.message if job.error else "the job failed"
-            task["error"] = {"code": -32000, "message": message,
-                             "data": ok(job).model_dump(mode="json")}
+            result = await final_result(app_for(ctx), params.taskId)
+            error = result["structuredContent"]["data"].get("error") or {}
+            task["error"] = {"code": -32000, "message": error.get("message", "the job failed"),
+                             "data": result["structuredContent"]}
         return {**task, "resultType": "complete"}
 
     async def result(self, ctx: ServerRequestContext[App, Any], params: TaskIdParams) -> dict[str, Any]:

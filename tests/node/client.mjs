@@ -23,6 +23,6 @@ console.log(JSON.stringify({
   tools: tools.length,
   read: read.structuredContent.data.name,
   execute: execute.structuredContent.data.job_id,
-  error: [error.isError, error.structuredContent.code],
+  error: [error.isError, JSON.parse(error.content[0].text).code],
 }));
 await client.close();

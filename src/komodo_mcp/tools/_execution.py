@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import anyio
 from mcp.server.mcpserver import Context
+from pydantic import BaseModel
 
 from ..client import Conflict, Forbidden, gather
 from ..mapping.common import duration_range
@@ -138,6 +139,29 @@ async def wait(ctx: Context, app: App, job_id: str, timeout: float) -> tuple[dic
             return update, not done
         await anyio.sleep(min(delay, remaining))
         delay = min(delay * 1.5, 2.0)
+
+
+# How each execute tool answers, by the Komodo operation it starts. Tools answer through it, and so does a task's
+# final result, rebuilt from the Update alone (tasks keep no state of their own).
+Answer = Callable[..., BaseModel]
+ANSWERS: dict[str, Answer] = {}
+
+
+def answers(*operations: str) -> Callable[[Answer], Answer]:
+    def register(answer: Answer) -> Answer:
+        ANSWERS.update(dict.fromkeys(operations, answer))
+        return answer
+    return register
+
+
+async def answer_for_job(app: App, job_id: str) -> BaseModel:
+    """The result the execute tool that started this job would give, had it waited for the end."""
+    update = await app.komodo.read("GetUpdate", id=job_id)
+    kind = update["target"]["type"]
+    resource = await app.komodo.read(f"Get{kind}", **{PARAM[kind]: update["target"]["id"]})
+    started = Started(resource=resource, update=update, estimate="unknown")
+    message = f"{update['operation']} on {resource['name']}: {job_status(update)}"
+    return ANSWERS[update["operation"]](app, started, message, update=update, waited=True)
 
 
 def result_fields(app: App, started: Started, message: str, ignored: list[str] | None = None,

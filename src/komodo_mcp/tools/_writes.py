@@ -23,9 +23,12 @@ ALWAYS_SECRET_CONFIG = frozenset({"webhook_secret", "passkey", "secret_args"})
 MULTILINE_ENV = frozenset({"environment", "build_args", "labels", "arguments"})
 
 
+ConfigValue = str | int | float | bool | list[str | int | float | bool | dict[str, Any]] | dict[str, Any] | None
+
+
 class FieldChange(BaseModel):
-    before: Any = None
-    after: Any = None
+    before: ConfigValue = None
+    after: ConfigValue = None
 
 
 class WriteResult(BaseModel):

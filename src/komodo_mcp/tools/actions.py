@@ -14,8 +14,8 @@ from ..mapping.executions import ActionRunResult
 from ..mapping.jobs import bounded, plain
 from ..mapping.models import ActionDetail, ActionItem, Page
 from ..mapping.status import ActionType
-from ._context import app_of
-from ._execution import result_fields, start, wait
+from ._context import App, app_of
+from ._execution import Started, answers, result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
 from ._params import ID, ActionId, PageNumber, PageSize
@@ -82,14 +82,21 @@ async def trigger_action(
     update, waited = started.update, opts.async_ is False
     if waited:
         update, _ = await wait(ctx, app, started.job_id, DEFAULT_WAIT)
-    done = update.get("status") == "Complete"
     ignored = ["retryOnFailure: executions are never retried automatically"] if opts.retryOnFailure else []
-    fields = result_fields(app, started, f"Running action {started.name}", ignored, update, waited)
+    return ok(_action_result(app, started, f"Running action {started.name}", ignored, update, waited))
+
+
+@answers("RunAction")
+def _action_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
+                   update: dict[str, Any] | None = None, waited: bool = False) -> ActionRunResult:
+    update = update or started.update
+    done = update.get("status") == "Complete"
+    fields = result_fields(app, started, message, ignored, update, waited)
     fields["timed_out"] = waited and not done
     output = "\n".join(part for log in update.get("logs", []) for part in (log["stdout"], log["stderr"]) if part)
-    return ok(ActionRunResult(**fields, execution_id=started.job_id, action_id=started.id, action_name=started.name,
-                              exit_code=(0 if update.get("success") else 1) if done else None,
-                              output=bounded(plain(output)) if done else None))
+    return ActionRunResult(**fields, execution_id=started.job_id, action_id=started.id, action_name=started.name,
+                           exit_code=(0 if update.get("success") else 1) if done else None,
+                           output=bounded(plain(output)) if done else None)
 
 
 class ActionFields(BaseModel):

@@ -13,8 +13,8 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import BuildResult, CancelResult
 from ..mapping.models import BuildDetail, BuildItem, Page
 from ..mapping.status import BUILD, BuildStatus
-from ._context import app_of
-from ._execution import cancel_running, result_fields, start
+from ._context import App, app_of
+from ._execution import Started, answers, cancel_running, result_fields, start
 from ._history import recent_runs
 from ._lists import list_resources
 from ._params import ID, BuildId, PageNumber, PageSize
@@ -83,13 +83,18 @@ async def build(ctx: Context, id: BuildId, options: BuildOptions | None = None) 
     ignored = [f"{name}: Komodo's RunBuild takes no such option" for name in ("skipCache", "skipPull", "forceBuild")
                if getattr(opts, name) is not None]
     started = await start(app, "Build", id, "RunBuild")
+    return ok(_build_result(app, started, f"Building {started.name}", ignored))
+
+
+@answers("RunBuild")
+def _build_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
+                  update: dict[str, Any] | None = None, waited: bool = False) -> BuildResult:
     version = started.update.get("version")
     info = started.resource.get("info") or {}
-    return ok(BuildResult(**result_fields(app, started, f"Building {started.name}", ignored), build_id=started.id,
-                          build_name=started.name, build_number=version["patch"] if version else None,
-                          commit=info.get("latest_hash") or info.get("built_hash"),
-                          branch=started.resource["config"].get("branch", ""),
-                          stream_url=_ws_url(app.settings.url)))
+    return BuildResult(**result_fields(app, started, message, ignored, update, waited), build_id=started.id,
+                       build_name=started.name, build_number=version["patch"] if version else None,
+                       commit=info.get("latest_hash") or info.get("built_hash"),
+                       branch=started.resource["config"].get("branch", ""), stream_url=_ws_url(app.settings.url))
 
 
 def _ws_url(core_url: str) -> str | None:

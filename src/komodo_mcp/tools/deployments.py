@@ -14,7 +14,7 @@ from ..mapping.executions import DeployResult
 from ..mapping.models import DeploymentDetail, DeploymentItem, LogOutput, Page
 from ..mapping.status import DEPLOYMENT, DeploymentStatus
 from ._context import App, app_of
-from ._execution import Started, result_fields, start
+from ._execution import Started, answers, result_fields, start
 from ._history import recent_runs
 from ._lists import list_resources
 from ._logs import read_log
@@ -104,8 +104,10 @@ def _deploy_ignored(options: DeployOptions) -> list[str]:
     return ignored
 
 
-def _deployment_result(app: App, started: Started, message: str, ignored: list[str] | None = None) -> DeployResult:
-    return DeployResult(**result_fields(app, started, message, ignored), deployment_id=started.id,
+@answers("Deploy", "StartDeployment", "RestartDeployment", "StopDeployment", "DestroyDeployment", "PullDeployment")
+def _deployment_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
+                       update: dict[str, Any] | None = None, waited: bool = False) -> DeployResult:
+    return DeployResult(**result_fields(app, started, message, ignored, update, waited), deployment_id=started.id,
                         deployment_name=started.name, server_id=started.resource["config"].get("server_id", ""))
 
 

@@ -13,8 +13,8 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ProcedureRunResult
 from ..mapping.models import Page, ProcedureDetail, ProcedureItem
 from ..mapping.status import ProcedureTrigger
-from ._context import app_of
-from ._execution import result_fields, start, wait
+from ._context import App, app_of
+from ._execution import Started, answers, result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
 from ._params import ID, PageNumber, PageSize, ProcedureId, RunOptions
@@ -94,17 +94,27 @@ async def run_procedure(
     if opts.async_ is False:
         update, timed_out = await wait(ctx, app, started.job_id, opts.timeout or DEFAULT_WAIT)
         waited = True
+    ignored = ["variables: Komodo procedures take no variables"] if variables else []
+    result = _procedure_result(app, started, f"Running procedure {started.name}", ignored, update, waited,
+                               timeout=opts.timeout, variables=variables)
+    result.timed_out = timed_out
+    return ok(result)
+
+
+@answers("RunProcedure")
+def _procedure_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
+                      update: dict[str, Any] | None = None, waited: bool = False, timeout: int | None = None,
+                      variables: dict[str, str] | None = None) -> ProcedureRunResult:
+    update = update or started.update
     stages = _stages(started.resource["config"])
     logs = update.get("logs", [])
     done = update.get("status") == "Complete"
-    fields = result_fields(app, started, f"Running procedure {started.name}",
-                           ["variables: Komodo procedures take no variables"] if variables else [], update, waited)
-    fields.update(steps=stages, timed_out=timed_out,
-                  current_step=len(logs) if done else min(len(logs) + 1, len(stages)),
+    fields = result_fields(app, started, message, ignored, update, waited)
+    fields.update(steps=stages, current_step=len(logs) if done else min(len(logs) + 1, len(stages)),
                   current_step_name=None if done or len(logs) >= len(stages) else stages[len(logs)])
-    return ok(ProcedureRunResult(**fields, execution_id=started.job_id, procedure_id=started.id,
-                                 procedure_name=started.name, timeout=opts.timeout, variables=variables,
-                                 steps_total=len(stages), steps_completed=sum(1 for log in logs if log["success"])))
+    return ProcedureRunResult(**fields, execution_id=started.job_id, procedure_id=started.id,
+                              procedure_name=started.name, timeout=timeout, variables=variables or {},
+                              steps_total=len(stages), steps_completed=sum(1 for log in logs if log["success"]))
 
 
 class ExecutionInput(BaseModel):

@@ -15,7 +15,7 @@ from ..mapping.models import Page, RepoDetail, RepoItem
 from ..mapping.repos import repo_detail, repo_item
 from ..mapping.status import RepoProvider
 from ._context import App, app_of
-from ._execution import Started, result_fields, start
+from ._execution import Started, answers, result_fields, start
 from ._lists import list_resources
 from ._params import ID, PageNumber, PageSize, RepoId
 from ._spec import execute, read, write
@@ -78,9 +78,12 @@ def _unsupported(options: BaseModel, operation: str) -> list[str]:
             for name, value in options.model_dump().items() if value is not None]
 
 
+@answers("CloneRepo", "PullRepo", "BuildRepo")
 def _repo_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
-                 target_path: str | None = None) -> RepoResult:
-    return RepoResult(**result_fields(app, started, message, ignored), repo_id=started.id, repo_name=started.name,
+                 target_path: str | None = None, update: dict[str, Any] | None = None,
+                 waited: bool = False) -> RepoResult:
+    return RepoResult(**result_fields(app, started, message, ignored, update, waited), repo_id=started.id,
+                      repo_name=started.name,
                       branch=started.resource["config"].get("branch", ""), target_path=target_path)
 
 

@@ -16,8 +16,8 @@ from ..mapping.common import iso
 from ..mapping.models import ContainerItem, LogOutput, Page, ServerDetail, ServerItem, ServerStats, StatsPoint
 from ..mapping.servers import metrics, server_detail, server_item
 from ..mapping.status import SERVER, ServerStatus
-from ._context import app_of
-from ._execution import result_fields, start, wait
+from ._context import App, app_of
+from ._execution import Started, answers, result_fields, start, wait
 from ._lists import list_resources
 from ._logs import read_log
 from ._params import PageNumber, PageSize, Search, ServerId, Tail, Timestamps
@@ -178,6 +178,13 @@ async def _server_operation(ctx: Context, id: str, operation: str, verb: str, *,
         waited = True
         state = (await app.komodo.read("GetServerState", server=started.id))["status"]
         message += f"; server state {state}" + ("; still running at the timeout" if timed_out else "")
+    return _server_result(app, started, message, ignored, timeout, update, waited)
+
+
+@answers("StartAllContainers", "RestartAllContainers", "StopAllContainers", *PRUNE.values())
+def _server_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
+                   timeout: int | None = None, update: dict[str, Any] | None = None,
+                   waited: bool = False) -> ServerResult:
     fields = result_fields(app, started, message, ignored, update, waited)
     if update is not None:
         fields["timed_out"] = update.get("status") != "Complete"
@@ -228,5 +235,4 @@ async def prune_server(
     """Free disk on a server by removing unused Docker objects. Volumes and system prune delete data for good."""
     app = app_of(ctx)
     started = await start(app, "Server", id, PRUNE[target])
-    return ok(ServerResult(**result_fields(app, started, f"Pruning {target} on {started.name}"),
-                           server_id=started.id, server_name=started.name, timeout=None))
+    return ok(_server_result(app, started, f"Pruning {target} on {started.name}"))

@@ -14,7 +14,7 @@ from ..mapping.models import LogOutput, Page, StackDetail, StackItem
 from ..mapping.stacks import compose_content, stack_detail, stack_item
 from ..mapping.status import STACK, StackStatus
 from ._context import App, app_of
-from ._execution import Started, result_fields, start
+from ._execution import Started, answers, result_fields, start
 from ._lists import list_resources
 from ._logs import read_log
 from ._params import ID, PageNumber, PageSize, Search, Services, StackId, StopTime, Tail, Timestamps
@@ -72,8 +72,11 @@ async def get_stack_log(
                              tail=tail, search=search, timestamps=timestamps))
 
 
-def _stack_result(app: App, started: Started, message: str, services: list[str]) -> StackResult:
-    return StackResult(**result_fields(app, started, message), stack_id=started.id, stack_name=started.name,
+@answers("DeployStack", "StartStack", "RestartStack", "PullStack", "StopStack", "DestroyStack")
+def _stack_result(app: App, started: Started, message: str, services: list[str] = [],  # noqa: B006
+                  update: dict[str, Any] | None = None, waited: bool = False) -> StackResult:
+    return StackResult(**result_fields(app, started, message, None, update, waited), stack_id=started.id,
+                       stack_name=started.name,
                        server_id=started.resource["config"].get("server_id", ""), services=services)
 
 

@@ -12,8 +12,8 @@ from ..mapping.common import created_at, iso, tag_names
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import SyncResult
 from ..mapping.models import Page, SyncDetail, SyncItem
-from ._context import app_of
-from ._execution import result_fields, start
+from ._context import App, app_of
+from ._execution import Started, answers, result_fields, start
 from ._lists import list_resources
 from ._params import PageNumber, PageSize, ref
 from ._spec import execute, read
@@ -98,5 +98,11 @@ async def run_sync(
         params["resource_type"] = resource_type
         params["resources"] = resources
     started = await start(app, "ResourceSync", id, "RunSync", **params)
-    return ok(SyncResult(**result_fields(app, started, f"Running sync {started.name}"), sync_id=started.id,
-                         sync_name=started.name))
+    return ok(_sync_result(app, started, f"Running sync {started.name}"))
+
+
+@answers("RunSync")
+def _sync_result(app: App, started: Started, message: str, update: dict[str, Any] | None = None,
+                 waited: bool = False) -> SyncResult:
+    return SyncResult(**result_fields(app, started, message, None, update, waited), sync_id=started.id,
+                      sync_name=started.name)
