@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "http"], help="(KOMODO_MCP_TRANSPORT) default stdio")
     serve.add_argument("--host", help="HTTP bind address (KOMODO_MCP_HOST) default 127.0.0.1")
     serve.add_argument("--port", type=int, help="HTTP port (KOMODO_MCP_PORT) default 8000")
+    serve.add_argument("--tls-cert", dest="tls_cert", help="PEM certificate for HTTPS (KOMODO_MCP_TLS_CERT)")
+    serve.add_argument("--tls-key", dest="tls_key", help="PEM private key for HTTPS (KOMODO_MCP_TLS_KEY)")
     serve.add_argument("--stateless", action=argparse.BooleanOptionalAction, default=None,
                        help="HTTP without server-side sessions (default on; --no-stateless keeps sessions)")
     serve.add_argument("--allow-unauthenticated", action="store_true", default=None,

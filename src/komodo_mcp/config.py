@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     oauth_audience: str = Field("", validation_alias=_env("oauth_audience", "KOMODO_MCP_OAUTH_AUDIENCE"))
     oauth_jwks_url: str = Field("", validation_alias=_env("oauth_jwks_url", "KOMODO_MCP_OAUTH_JWKS_URL"))
     oauth_scopes: Names = Field((), validation_alias=_env("oauth_scopes", "KOMODO_MCP_OAUTH_SCOPES"))
+    tls_cert: str = Field("", validation_alias=_env("tls_cert", "KOMODO_MCP_TLS_CERT"), description="PEM certificate")
+    tls_key: str = Field("", validation_alias=_env("tls_key", "KOMODO_MCP_TLS_KEY"), description="PEM private key")
+    max_request_bytes: int = Field(4 * 1024 * 1024, ge=1024, validation_alias=_env(
+        "max_request_bytes", "KOMODO_MCP_MAX_REQUEST_BYTES"), description="Largest HTTP request body accepted")
+    max_sessions: int = Field(1000, ge=1, validation_alias=_env("max_sessions", "KOMODO_MCP_MAX_SESSIONS"),
+                              description="Concurrent sessions (stateful HTTP only)")
     stateless: bool = Field(True, validation_alias=_env("stateless", "KOMODO_MCP_STATELESS"),
                             description="HTTP without server-side sessions, so replicas need no sticky sessions")
     request_state_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field((), validation_alias=_env(

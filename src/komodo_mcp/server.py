@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
@@ -15,6 +16,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from . import __version__
 from .client import KomodoClient, KomodoError
@@ -105,11 +108,38 @@ async def check_komodo(komodo: KomodoClient) -> None:
                      error.code, redact(error.message), error.code)
 
 
+READY_CACHE_SECONDS = 5.0
+
+
+def add_probes(server: KomodoMCP, running: list[App]) -> None:
+    """GET /health (the process answers) and GET /ready (Komodo answers these credentials; cached briefly)."""
+    cache: dict[str, Any] = {"at": -READY_CACHE_SECONDS, "answer": None}
+
+    @server.custom_route("/health", methods=["GET"])
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @server.custom_route("/ready", methods=["GET"])
+    async def ready(request: Request) -> JSONResponse:
+        if not running:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        if time.monotonic() - cache["at"] > READY_CACHE_SECONDS:
+            try:
+                version = await running[0].komodo.read("GetVersion")
+                cache["answer"] = (200, {"status": "ready", "komodo_version": version.get("version")})
+            except KomodoError as error:
+                cache["answer"] = (503, {"status": "not ready", "code": error.code, "error": redact(error.message)})
+            cache["at"] = time.monotonic()
+        status, body = cache["answer"]
+        return JSONResponse(body, status_code=status)
+
+
 def build_server(settings: Settings, *, komodo: KomodoClient | None = None, check: bool = True) -> KomodoMCP:
     for secret in (settings.api_secret, settings.api_key, settings.jwt, settings.password, settings.auth_token,
                    *settings.request_state_keys):
         register_secret(secret.get_secret_value() if secret else None)
     specs = select(settings)
+    running: list[App] = []  # the App while the server runs, for the HTTP probes
 
     @asynccontextmanager
     async def lifespan(server: MCPServer[App]) -> AsyncIterator[App]:
@@ -119,7 +149,9 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
             async with anyio.create_task_group() as group:
                 if check:
                     group.start_soon(check_komodo, client)
-                yield (app := App(komodo=client, settings=settings))
+                app = App(komodo=client, settings=settings)
+                running.append(app)
+                yield app
                 group.cancel_scope.cancel()
         finally:
             if komodo is None:
@@ -135,6 +167,7 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
                      request_state_security=RequestStateSecurity(
                          keys=[key.get_secret_value() for key in settings.request_state_keys])
                      if settings.request_state_keys else None)
+    add_probes(server, running)
     server.audit = AuditLog(settings.audit_log)
     server.audited = frozenset(spec.name for spec in specs if spec.kind != "read" and not spec.read_only)
     return server

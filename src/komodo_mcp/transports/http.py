@@ -8,6 +8,7 @@ from typing import Any
 from mcp.server.transport_security import TransportSecuritySettings
 from ..auth import StaticBearer
 from ..config import Settings
+from ..logs import RequestIds
 from ..server import KomodoMCP
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
@@ -43,10 +44,12 @@ def check_exposure(settings: Settings) -> None:
 
 def http_app(server: KomodoMCP, settings: Settings) -> Any:
     app: Any = server.streamable_http_app(stateless_http=settings.stateless, json_response=False, host=settings.host,
-                                          transport_security=security_for(settings))
-    if settings.auth_token:
-        app = StaticBearer(app, settings.auth_token.get_secret_value())
-    return app
+                                          transport_security=security_for(settings),
+                                          max_request_body_size=settings.max_request_bytes,
+                                          max_sessions=settings.max_sessions)
+    if settings.auth_token:  # probes stay open: /health says nothing, /ready only whether Komodo answers
+        app = StaticBearer(app, settings.auth_token.get_secret_value(), exempt=("/health", "/ready"))
+    return RequestIds(app)
 
 
 def serve_http(server: KomodoMCP, settings: Settings) -> None:
@@ -55,7 +58,10 @@ def serve_http(server: KomodoMCP, settings: Settings) -> None:
 
     import uvicorn
 
-    logging.getLogger("komodo_mcp.http").info("serving Streamable HTTP at http://%s:%d/mcp", settings.host, settings.port)
+    scheme = "https" if settings.tls_cert else "http"
+    logging.getLogger("komodo_mcp.http").info("serving Streamable HTTP at %s://%s:%d/mcp", scheme, settings.host,
+                                              settings.port)
 
     uvicorn.run(http_app(server, settings), host=settings.host, port=settings.port, log_level="warning",
-                log_config=None, access_log=False)
+                log_config=None, access_log=False, ssl_certfile=settings.tls_cert or None,
+                ssl_keyfile=settings.tls_key or None)

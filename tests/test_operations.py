@@ -1,0 +1,114 @@
+"""HTTP operations: probes, request ids, body limits, TLS."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from komodo_mcp.config import Settings
+from komodo_mcp.server import build_server
+from komodo_mcp.transports.http import http_app
+from komodo_sim import AsgiThread
+
+from .conftest import settings_for
+
+
+def serve(settings: Settings) -> AsgiThread:
+    thread = AsgiThread(http_app(build_server(settings, check=False), settings))
+    thread.start()
+    return thread
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_health_and_ready_say_whether_komodo_answers(shared_sim):
+    servers = {"up": serve(settings_for(shared_sim.url)),
+               "down": serve(settings_for(f"http://127.0.0.1:{_closed_port()}", retries=0)),
+               "bad key": serve(settings_for(shared_sim.url, secret="S_wrong_S"))}
+    try:
+        health = httpx2.get(servers["up"].url + "/health")
+        ready = {name: httpx2.get(server.url + "/ready") for name, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.stop()
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert ready["up"].status_code == 200 and ready["up"].json()["komodo_version"] == "2.3.2"
+    assert (ready["down"].status_code, ready["down"].json()["code"]) == (503, "NETWORK_ERROR")
+    assert (ready["bad key"].status_code, ready["bad key"].json()["code"]) == (503, "AUTH_ERROR")
+    assert "S_wrong_S" not in ready["bad key"].text
+
+
+def test_probes_are_open_when_mcp_needs_a_token_and_requests_carry_ids(shared_sim):
+    server = serve(settings_for(shared_sim.url, auth_token="a-long-enough-operator-token", max_request_bytes=2048))
+    try:
+        probes = [httpx2.get(server.url + path).status_code for path in ("/health", "/ready")]
+        mcp = httpx2.post(server.url + "/mcp", json={}, headers={"x-request-id": "trace-123"})
+        fresh = httpx2.get(server.url + "/health")
+        too_big = httpx2.post(server.url + "/mcp", content=b"x" * 4096, headers={
+            "authorization": "Bearer a-long-enough-operator-token", "content-type": "application/json",
+            "accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25"})
+    finally:
+        server.stop()
+    assert probes == [200, 200] and mcp.status_code == 401
+    assert mcp.headers["x-request-id"] == "trace-123" and len(fresh.headers["x-request-id"]) == 32
+    assert too_big.status_code == 413
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now)
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False).sign(key, hashes.SHA256()))
+    cert, key_file = directory / "cert.pem", directory / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert, key_file
+
+
+def test_tls_with_a_self_signed_certificate(tmp_path):
+    cert, key = _self_signed(tmp_path)
+    port = _closed_port()
+    process = subprocess.Popen([sys.executable, "-m", "komodo_mcp", "--demo", "--transport", "http", "--port",
+                                str(port), "--tls-cert", str(cert), "--tls-key", str(key)],
+                               env={**os.environ, "KOMODO_MCP_AUDIT_LOG": "off"}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx2.get(f"https://127.0.0.1:{port}/health", verify=ssl.create_default_context(cafile=cert))
+                break
+            except httpx2.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None, "TLS server did not start"
+                time.sleep(0.1)
+        plain = None
+        try:
+            httpx2.get(f"http://127.0.0.1:{port}/health")
+        except httpx2.TransportError as error:
+            plain = error
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert health.status_code == 200 and plain is not None
