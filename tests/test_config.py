@@ -22,3 +22,55 @@ def test_lists_and_secrets_from_the_environment(monkeypatch):
 def test_flags_override_the_environment(monkeypatch):
     monkeypatch.setenv("KOMODO_MCP_TOOLSETS", "read")
     assert Settings(toolsets="all").toolsets == ("all",)
+
+
+def test_precedence_flags_then_environment_then_secret_files_then_config_file(monkeypatch, tmp_path):
+    from komodo_mcp.config import load_settings
+
+    config = tmp_path / "komodo-mcp.toml"
+    config.write_text('url = "https://from-file.example"\ntoolsets = ["read"]\napi_secret = "S_file_S"\n'
+                      'read_only = true\nlog_level = "DEBUG"\n')
+    secret = tmp_path / "secret"
+    secret.write_text("S_from_secret_file_S\n")
+    monkeypatch.setenv("KOMODO_URL", "https://from-env.example")
+    monkeypatch.setenv("KOMODO_API_SECRET_FILE", str(secret))
+    settings = load_settings(str(config), toolsets="all")
+    assert settings.toolsets == ("all",)  # flag over file
+    assert settings.url == "https://from-env.example"  # environment over file
+    assert settings.api_secret.get_secret_value() == "S_from_secret_file_S"  # secret file over config file
+    assert settings.read_only and settings.log_level == "DEBUG"  # the file where nothing else speaks
+    monkeypatch.setenv("KOMODO_API_SECRET", "S_env_S")
+    assert load_settings(str(config)).api_secret.get_secret_value() == "S_env_S"  # environment over secret file
+
+
+def test_unreadable_secret_file_and_missing_config_are_errors(monkeypatch, tmp_path):
+    import pytest
+
+    from komodo_mcp.config import load_settings
+
+    monkeypatch.setenv("KOMODO_MCP_AUTH_TOKEN_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="KOMODO_MCP_AUTH_TOKEN_FILE"):
+        load_settings()
+    monkeypatch.delenv("KOMODO_MCP_AUTH_TOKEN_FILE")
+    with pytest.raises(ValueError, match="config file not found"):
+        load_settings(str(tmp_path / "nope.toml"))
+
+
+def test_config_check_tests_the_connection(shared_sim, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from komodo_sim import ADMIN_KEY, ADMIN_SECRET
+
+    def check(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "komodo_mcp", "config", "check", *args], capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "KOMODO_URL": shared_sim.url,
+                                                          "KOMODO_API_KEY": ADMIN_KEY, **env})
+    good = check(KOMODO_API_SECRET=ADMIN_SECRET)
+    bad = check(KOMODO_API_SECRET="S_wrong_S", KOMODO_MCP_RETRIES="0")
+    (tmp_path / "bad.toml").write_text('toolsets = ["everything"]\n')
+    invalid = check("--config", str(tmp_path / "bad.toml"), KOMODO_API_SECRET=ADMIN_SECRET)
+    assert good.returncode == 0 and "accepts these credentials" in good.stderr and ADMIN_SECRET not in good.stdout
+    assert bad.returncode == 1 and "AUTH_ERROR" in bad.stderr and "S_wrong_S" not in bad.stdout + bad.stderr
+    assert invalid.returncode == 2 and "unknown toolset" in invalid.stderr

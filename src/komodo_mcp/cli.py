@@ -13,10 +13,11 @@ from typing import Any
 
 from . import __version__
 
-COMMANDS = ("serve", "simulator", "tools", "call")
+COMMANDS = ("serve", "simulator", "tools", "call", "config")
 
 
 def _server_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML config file (KOMODO_MCP_CONFIG); flags and environment win over it")
     parser.add_argument("--demo", action="store_true", default=None,
                         help="serve an embedded Komodo simulator instead of a real Komodo")
     parser.add_argument("--url", help="Komodo Core URL (KOMODO_URL)")
@@ -66,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     _server_flags(tools)
     tools.add_argument("--json", action="store_true", help="print the MCP tool definitions as JSON")
 
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    check = config_commands.add_parser("check", help="validate the configuration and test the Komodo connection")
+    _server_flags(check)
+
     call = commands.add_parser("call", help="call one tool and print its result (exit 1 on error)")
     _server_flags(call)
     call.add_argument("tool")
@@ -96,6 +102,8 @@ def _run(args: argparse.Namespace) -> int:
     configure(settings.log_level)
     if args.command == "tools":
         return _tools(settings, args.json)
+    if args.command == "config":
+        return _config_check(settings)
     with _komodo_for(settings, args.exec_delay) as settings:
         if args.command == "call":
             return _call(settings, args.tool, args.arguments)
@@ -103,11 +111,41 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from .config import Settings
+    from .config import Settings, load_settings
 
     flags = {key: value for key, value in vars(args).items()
              if value is not None and key in Settings.model_fields}
-    return Settings(**flags)
+    return load_settings(getattr(args, "config", None), **flags)
+
+
+def _config_check(settings: Any) -> int:
+    """Print the effective configuration (secrets masked) and whether Komodo accepts it: exit 0 or 1."""
+    import anyio
+
+    from .client import KomodoClient, KomodoError
+    from .tools._registry import select
+
+    tools = select(settings)
+    shown = {key: ("********" if value is not None and key in ("api_key", "api_secret", "jwt", "password",
+                                                                "auth_token", "request_state_keys") and value
+                   else value) for key, value in settings.model_dump().items()}
+    print(json.dumps({"settings": shown, "auth_mode": settings.auth_mode, "tools": len(tools)}, indent=2,
+                     default=str))
+
+    async def probe() -> str:
+        client = KomodoClient(settings)
+        try:
+            return (await client.read("GetVersion"))["version"]
+        finally:
+            await client.aclose()
+
+    try:
+        version = anyio.run(probe)
+    except KomodoError as error:
+        print(f"Komodo check failed: {error.code}: {error.message}", file=sys.stderr)
+        return 1
+    print(f"Komodo {version} at {settings.url} accepts these credentials", file=sys.stderr)
+    return 0
 
 
 class _komodo_for:

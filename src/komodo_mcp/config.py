@@ -1,15 +1,18 @@
-"""Settings, from `KOMODO_*` (the Komodo connection) and `KOMODO_MCP_*` (this server) environment variables.
+"""Settings: flags, then `KOMODO_*` / `KOMODO_MCP_*` environment variables, then `*_FILE` secret files, then a TOML
+config file (`--config` or KOMODO_MCP_CONFIG), then defaults — the first that sets a value wins.
 
-Command-line flags override the environment (cli.py passes them as init arguments). Secrets are SecretStr: their
-repr is masked and they are only unwrapped where a header is built.
+Secrets are SecretStr: their repr is masked and they are only unwrapped where a header is built.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict,
+                               TomlConfigSettingsSource)
 
 DEFAULT_RATE_LIMIT_PER_MINUTE = 100
 DEFAULT_RATE_LIMIT_BURST = 200
@@ -113,3 +116,45 @@ class Settings(BaseSettings):
         if self.username and self.password:
             return "password"
         return "none"
+
+
+# Secrets that may come from a file (Docker and Kubernetes secrets): set e.g. KOMODO_API_SECRET_FILE=/run/secrets/x.
+SECRET_FILE_VARIABLES = {"api_key": "KOMODO_API_KEY", "api_secret": "KOMODO_API_SECRET", "jwt": "KOMODO_JWT",
+                         "password": "KOMODO_PASSWORD", "auth_token": "KOMODO_MCP_AUTH_TOKEN",
+                         "request_state_keys": "KOMODO_MCP_REQUEST_STATE_KEYS"}
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """Values read from the files named by `<VARIABLE>_FILE` environment variables."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values = {}
+        for field, variable in SECRET_FILE_VARIABLES.items():
+            path = os.environ.get(f"{variable}_FILE")
+            if path:
+                try:
+                    values[field] = Path(path).read_text().strip()
+                except OSError as error:
+                    raise ValueError(f"{variable}_FILE: cannot read {path}: {error.strerror}") from None
+        return values
+
+
+def load_settings(config_file: str | None = None, **flags: Any) -> Settings:
+    """Settings from every source, in the documented order of precedence."""
+    path = config_file or os.environ.get("KOMODO_MCP_CONFIG")
+    if path and not Path(path).is_file():
+        raise ValueError(f"config file not found: {path}")
+
+    class Layered(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Any, env_settings: Any,
+                                       dotenv_settings: Any, file_secret_settings: Any) -> tuple[Any, ...]:
+            sources = [init_settings, env_settings, SecretFiles(settings_cls)]
+            if path:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            return tuple(sources)
+
+    return Layered(**flags)
