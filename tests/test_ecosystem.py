@@ -106,7 +106,7 @@ def test_conformance_suite_against_the_baseline(node_env, http_url, tmp_path):
     checks = {path.parent.name.split("-2026")[0].removeprefix("server-"): json.loads(path.read_text())
               for path in tmp_path.glob("*/checks.json")}
     for scenario in ("server-initialize", "ping", "tools-list", "resources-list", "prompts-list",
-                     "dns-rebinding-protection"):
+                     "completion-complete", "dns-rebinding-protection"):
         assert checks[scenario] and all(c["status"] == "SUCCESS" for c in checks[scenario]), scenario
     for false_pass in ("tools-call-simple-text", "tools-call-error"):  # pass only on our "Unknown tool" error
         assert "Unknown tool" in json.dumps(checks[false_pass])

@@ -25,7 +25,9 @@ from .config import Settings
 from .mapping.envelope import error_body, error_result, komodo_error_body
 from .audit import AuditLog
 from .auth import oauth_server_options
+from .prompts import register_prompts
 from .redact import redact, register_secret
+from .resources import register_resources
 from .tasks import KomodoTasks, TaskMiddleware
 from .tools._context import CALLER_KEY, App
 from .tools._registry import select, to_tool
@@ -168,6 +170,8 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
                          keys=[key.get_secret_value() for key in settings.request_state_keys])
                      if settings.request_state_keys else None)
     add_probes(server, running)
+    register_resources(server, running)
+    register_prompts(server)
     server.audit = AuditLog(settings.audit_log)
     server.audited = frozenset(spec.name for spec in specs if spec.kind != "read" and not spec.read_only)
     return server

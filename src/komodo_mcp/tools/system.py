@@ -18,7 +18,7 @@ from ..mapping.models import (AlerterItem, BuilderItem, JobBrief, Page, Schedule
                               VersionInfo)
 from ..mapping.status import alert_severity
 from ..redact import MASK, is_secret_key
-from ._context import PARAM, app_of
+from ._context import PARAM, App, app_of
 from ._lists import list_resources
 from ._params import PageNumber, PageSize
 from ._spec import read, write
@@ -38,7 +38,11 @@ _TOML_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*[=:]\s*)(.+)$"
 async def get_summary(ctx: Context) -> Envelope[Summary]:
     """The whole fleet in one call: counts by state for every resource kind, open alerts (most severe first) and
     jobs running now. Start here to answer "is anything broken?"."""
-    komodo = app_of(ctx).komodo
+    return ok(await fleet_summary(app_of(ctx)))
+
+
+async def fleet_summary(app: App) -> Summary:
+    komodo = app.komodo
     *counts, alerts, running = await gather(
         *(komodo.read(f"Get{kind}Summary") for _, kind in SUMMARIES),
         all_alerts(komodo, {"resolved": False}), komodo.read("ListUpdates", query={"status": "InProgress"}),
@@ -53,14 +57,14 @@ async def get_summary(ctx: Context) -> Envelope[Summary]:
         by_severity[severity] = by_severity.get(severity, 0) + 1
     ranked = sorted(alerts, key=lambda a: (SEVERITY_ORDER[alert_severity(a["level"], a["data"]["type"])], -a["ts"]))
     jobs = [] if isinstance(running, KomodoError) else running["updates"]
-    return ok(Summary(
+    return Summary(
         **{name: ({} if isinstance(value, KomodoError) else value) for (name, _), value in zip(SUMMARIES, counts)},
         open_alerts=len(alerts), open_alerts_by_severity=by_severity,
         top_alerts=[alert_brief(a) for a in ranked[:TOP_ALERTS]],
         running_jobs=[JobBrief(job_id=u["id"], operation=u["operation"], resource_type=u["target"]["type"],
                                resource_id=u["target"]["id"], started_at=iso(u["start_ts"]), operator=u["username"])
                       for u in jobs],
-        notes=notes))
+        notes=notes)
 
 
 @read("GetVersion", "Get version")

@@ -1,0 +1,69 @@
+"""MCP resources, for what a model benefits from reading rather than calling, and name completions for them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import Completion, PromptReference, ResourceTemplateReference
+
+from .client import list_all
+from .mapping.envelope import ok
+from .mapping.stacks import compose_content
+from .tools._context import App, app_of
+from .tools.deployments import get_deployment
+from .tools.jobs import job_of
+from .tools.system import fleet_summary
+
+COMPLETIONS = 50
+# Which Komodo list completes which argument (resource template variables and prompt arguments alike).
+COMPLETED_BY = {"name": None, "deployment": "ListDeployments", "stack": "ListStacks"}
+
+
+def _json(model: Any) -> str:
+    return json.dumps(ok(model).model_dump(mode="json")["data"], indent=2)
+
+
+def register_resources(server: MCPServer, running: list[App]) -> None:
+    @server.resource("komodo://summary", name="fleet-summary", title="Fleet summary", mime_type="application/json",
+                     description="Counts by state for every resource kind, open alerts, running jobs")
+    async def summary() -> str:  # static resources get no Context: the server's own credentials answer
+        if not running:
+            raise RuntimeError("the server is still starting")
+        return _json(await fleet_summary(running[0]))
+
+    @server.resource("komodo://deployments/{name}", name="deployment", title="Deployment",
+                     mime_type="application/json",
+                     description="One deployment: state, health, image, ports, environment (masked), recent deploys")
+    async def deployment(name: str, ctx: Context) -> str:
+        return _json((await get_deployment.fn(ctx, id=name)).data)
+
+    @server.resource("komodo://stacks/{name}/compose", name="stack-compose", title="Stack compose file",
+                     mime_type="application/yaml", description="The compose file a stack deploys")
+    async def stack_compose(name: str, ctx: Context) -> str:
+        stack = await app_of(ctx).komodo.read("GetStack", stack=name)
+        return compose_content(stack) or f"# {name}: the compose file lives on the server or in a repo Komodo has " \
+                                         "not fetched yet\n"
+
+    @server.resource("komodo://updates/{id}", name="update", title="Job (Komodo update)",
+                     mime_type="application/json", description="A job: status, steps and their output")
+    async def update(id: str, ctx: Context) -> str:
+        return _json(await job_of(app_of(ctx), id))
+
+    @server.completion()
+    async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:
+        if not running:
+            return None
+        if isinstance(ref, ResourceTemplateReference):
+            operation = {"komodo://deployments/{name}": "ListDeployments",
+                         "komodo://stacks/{name}/compose": "ListStacks"}.get(ref.uri)
+        elif isinstance(ref, PromptReference):
+            operation = COMPLETED_BY.get(argument.name)
+        else:
+            operation = None
+        if operation is None:
+            return None
+        query = {"terms": [argument.value]} if argument.value else {}
+        names = sorted(item["name"] for item in await list_all(running[0].komodo, operation, query))
+        return Completion(values=names[:COMPLETIONS], total=len(names), has_more=len(names) > COMPLETIONS)
