@@ -19,11 +19,12 @@ from .catalogue import DESTRUCTIVE, EXECUTE_TOOLS, READ_TOOLS, WRITE_TOOLS, REFE
 
 pytestmark = pytest.mark.anyio
 SNAPS = Path(__file__).parent / "toolsnaps"
-NAME = re.compile(r"^komodo_(read|execute|write)_[A-Z][A-Za-z]+$")
+NAME = re.compile(r"^komodo_(read|execute|write|terminal)_[A-Z][A-Za-z]+$")
 
 
 async def _listed(**settings: Any) -> dict[str, dict[str, Any]]:
-    server = build_server(Settings(url="http://127.0.0.1:9", toolsets=("all",), **settings), check=False)
+    settings = {"toolsets": ("all", "terminal"), **settings}
+    server = build_server(Settings(url="http://127.0.0.1:9", **settings), check=False)
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
     return {t.name: t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools}
@@ -79,7 +80,7 @@ async def test_names_annotations_and_schemas_follow_the_conventions(listed):
         assert set(annotations) >= {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint", "title"}
         watches_only = name == "komodo_execute_WaitForJob"
         assert annotations["readOnlyHint"] is (kind[1] == "read" or watches_only), name
-        assert annotations["destructiveHint"] is (name in DESTRUCTIVE), name
+        assert annotations["destructiveHint"] is (name in DESTRUCTIVE or kind[1] == "terminal"), name
         if annotations["readOnlyHint"]:
             assert annotations["idempotentHint"], name
         schema = json.dumps(tool["inputSchema"])

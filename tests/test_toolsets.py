@@ -19,6 +19,7 @@ def names(**settings: object) -> set[str]:
 def test_counts_per_toolset():
     assert len(names()) == len(CORE_TOOLS) == 36  # the default, under Cursor's 40
     assert len(names(toolsets=("all",))) == 81 < 128  # VS Code / Copilot's per-request cap
+    assert len(names(toolsets=("terminal",))) == 4 and len(names(toolsets=("all", "terminal"))) == 85 < 128
     assert (len(names(toolsets=("read",))), len(names(toolsets=("execute",))), len(names(toolsets=("write",)))) == (
         33, 25, 23)
     assert names(toolsets=("read", "execute")) == names(toolsets=("read",)) | names(toolsets=("execute",))

@@ -55,6 +55,7 @@ class Simulator:
             Route("/user", self.current_user, methods=["GET"]),
             Route("/auth/login", self.login, methods=["POST"]),
             Route("/auth/login/{variant}", self.login, methods=["POST"]),
+            Route("/terminal/execute", self.terminal, methods=["POST"]),
             *(Route(f"/{module}", self.api, methods=["POST"]) for module in MODULES),
             *(Route(f"/{module}/{{variant}}", self.api, methods=["POST"]) for module in MODULES),
         ], lifespan=self._lifespan)
@@ -127,6 +128,11 @@ class Simulator:
 
     async def version(self, request: Request) -> Response:
         return PlainTextResponse(self.store.version)
+
+    async def terminal(self, request: Request) -> Response:
+        from .terminal import execute
+
+        return await execute(self, request)
 
     async def current_user(self, request: Request) -> Response:
         try:

@@ -7,7 +7,7 @@ import json
 import logging
 import random
 import time
-from typing import Any, Literal
+from typing import Any, AsyncIterator, Literal
 
 import anyio
 import httpx2
@@ -106,6 +106,27 @@ class KomodoClient:
                 return response.json()
             error = self._error(response, operation)
         raise error
+
+    async def terminal(self, body: dict[str, Any]) -> AsyncIterator[str]:
+        """`POST /terminal/execute`: the command's output lines as they arrive. Never retried."""
+        if not self.base_url:
+            raise Unreachable("No Komodo URL configured (set KOMODO_URL or use --demo)", {"operation": "terminal"})
+        self._bucket.take()
+        headers = await self._auth_headers()
+        self.calls += 1
+        try:
+            async with self._http.stream("POST", "/terminal/execute", content=json.dumps(body), headers=headers,
+                                         timeout=httpx2.Timeout(self.settings.timeout, read=None)) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise self._error(response, "ExecuteTerminal")
+                async for line in response.aiter_lines():
+                    yield line
+        except httpx2.TimeoutException:
+            raise TimedOut("Komodo did not answer the terminal in time", {"operation": "ExecuteTerminal"}) from None
+        except httpx2.TransportError as exc:
+            raise Unreachable(f"Komodo is unreachable ({type(exc).__name__})", {"operation": "ExecuteTerminal"}) \
+                from None
 
     async def _post(self, module: str, operation: str, params: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
         try:

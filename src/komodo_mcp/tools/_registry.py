@@ -36,10 +36,12 @@ def all_specs() -> list[ToolSpec]:
 
 
 def toolset_names() -> list[str]:
-    return ["core", *KIND_TOOLSETS, *sorted({spec.family for spec in all_specs()}), "all"]
+    return ["core", *KIND_TOOLSETS, *sorted({spec.family for spec in all_specs()} - {"terminal"}), "terminal", "all"]
 
 
 def in_toolset(spec: ToolSpec, toolset: str) -> bool:
+    if spec.kind == "terminal":  # a shell on the fleet is never implied: only the terminal toolset has it
+        return toolset == "terminal"
     return (toolset == "all" or spec.kind == toolset or spec.family == toolset
             or (toolset == "core" and spec.name in CORE_TOOLS))
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Literal
 
 from mcp.types import ToolAnnotations
 
-Kind = Literal["read", "execute", "write"]
+Kind = Literal["read", "execute", "write", "terminal"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,8 @@ def execute(operation: str, title: str, *, destructive: bool = False, idempotent
 def write(operation: str, title: str, *, destructive: bool = False,
           idempotent: bool = False) -> Callable[[Callable[..., Any]], ToolSpec]:
     return _decorator("write", operation, title, destructive=destructive, idempotent=idempotent)
+
+
+def terminal(operation: str, title: str) -> Callable[[Callable[..., Any]], ToolSpec]:
+    """A shell on the fleet: destructive (so confirmed) and only in the `terminal` toolset."""
+    return _decorator("terminal", operation, title, destructive=True)
