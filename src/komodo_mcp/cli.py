@@ -176,7 +176,9 @@ class _komodo_for:
 
 def _serve(settings: Any) -> int:
     from .server import build_server
+    from .telemetry import configure
 
+    configure()
     server = build_server(settings)
     if settings.transport == "http":
         from .transports.http import serve_http

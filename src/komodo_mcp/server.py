@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -17,9 +18,9 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-from . import __version__
+from . import __version__, telemetry
 from .client import KomodoClient, KomodoError
 from .config import Settings
 from .mapping.envelope import error_body, error_result, komodo_error_body
@@ -51,7 +52,12 @@ class KomodoMCP(MCPServer[App]):
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
+        started = time.perf_counter()
         result = await self._call_tool(name, arguments, context)
+        if isinstance(result, CallToolResult):
+            code = json.loads(result.content[0].text).get("code", "ERROR") if result.is_error else "OK"
+            telemetry.TOOL_CALLS.add(1, {"tool": name, "code": code})
+            telemetry.TOOL_DURATION.record(time.perf_counter() - started, {"tool": name})
         if name in self.audited and isinstance(result, CallToolResult):
             if result.is_error:  # the envelope is the text (see error_result)
                 code, job_id = json.loads(result.content[0].text).get("code", "ERROR"), None
@@ -120,6 +126,12 @@ def add_probes(server: KomodoMCP, running: list[App]) -> None:
     @server.custom_route("/health", methods=["GET"])
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
+
+    @server.custom_route("/metrics", methods=["GET"])
+    async def prometheus(request: Request) -> Response:
+        if not os.environ.get("KOMODO_MCP_PROMETHEUS"):
+            return Response("metrics are off: set KOMODO_MCP_PROMETHEUS=1\n", status_code=404)
+        return Response(telemetry.prometheus_text(), media_type="text/plain; version=0.0.4")
 
     @server.custom_route("/ready", methods=["GET"])
     async def ready(request: Request) -> JSONResponse:

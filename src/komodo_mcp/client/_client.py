@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator, Literal
 import anyio
 import httpx2
 
+from .. import telemetry
 from ..config import Settings
 from . import _status
 from ._ratelimit import TokenBucket
@@ -90,10 +91,17 @@ class KomodoClient:
         return min(4.0, 0.1 * 2**attempt) * (0.5 + random.random())
 
     async def _call_once(self, module: Module, operation: str, params: dict[str, Any]) -> Any:
-        self._bucket.take()
+        try:
+            self._bucket.take()
+        except RateLimited:
+            telemetry.RATE_LIMITED.add(1, {"komodo.operation": operation})
+            raise
         headers = await self._auth_headers()
         self.calls += 1
-        response = await self._post(module, operation, params, headers)
+        with telemetry.komodo_span(module, operation) as span:
+            response = await self._post(module, operation, params, headers)
+            span.set_attribute("http.response.status_code", response.status_code)
+        telemetry.KOMODO_REQUESTS.add(1, {"komodo.operation": operation, "status": response.status_code})
         if response.status_code == 200:
             return response.json()
         error = self._error(response, operation)
