@@ -8,7 +8,6 @@ Each figure is the median MCP call over HTTP (stateless, 2026-07-28) next to the
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import httpx2

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from pydantic import SecretStr
 
@@ -12,6 +10,7 @@ from komodo_mcp.client import (AuthError, Conflict, Forbidden, KomodoClient, Not
 from komodo_sim import ADMIN_PASSWORD, VIEWER_KEY, VIEWER_SECRET, Simulator
 
 from .conftest import serve, settings_for
+from .processes import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -112,14 +111,8 @@ async def test_rate_limiter_answers_instead_of_flooding(sim):
     assert caught.value.code == "RATE_LIMIT_ERROR" and 0 < caught.value.retry_after <= 1.0
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def test_unreachable_komodo_is_network_error():
-    client = KomodoClient(settings_for(f"http://127.0.0.1:{_closed_port()}", retries=1))
+    client = KomodoClient(settings_for(f"http://127.0.0.1:{free_port()}", retries=1))
     with pytest.raises(Unreachable) as caught:
         await client.read("GetVersion")
     await client.aclose()

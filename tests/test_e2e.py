@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,9 @@ import httpx2
 import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
+
+from .processes import free_port
+from .processes import http_server as demo_http_server
 
 pytestmark = pytest.mark.anyio
 
@@ -117,28 +119,10 @@ def test_a_lone_discover_is_answered():
     assert answer["result"]["supportedVersions"] == ["2026-07-28"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def http_server() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen([*COMMAND, "--demo", "--transport", "http", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/mcp"
-    process.terminate()
-    process.wait(timeout=10)
+    with demo_http_server("--demo") as url:
+        yield f"{url}/mcp"
 
 
 async def test_http_demo_lists_and_calls_tools(http_server, era):
@@ -159,9 +143,7 @@ def test_http_refuses_foreign_origin_and_host(http_server):
 
 
 def test_server_starts_without_komodo_and_says_so():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
+    closed = free_port()
     server = RawStdio(env={"KOMODO_URL": f"http://127.0.0.1:{closed}", "KOMODO_API_KEY": "K_x_K",
                            "KOMODO_API_SECRET": "S_do_not_leak_S", "KOMODO_MCP_RETRIES": "0"})
     server.send(_initialize(1))

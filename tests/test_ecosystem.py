@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from .processes import http_server
 
 NODE_DIR = Path(__file__).parent / "node"
 NODE = NODE_DIR / "node_modules" / ".bin" / "node"
@@ -30,21 +30,8 @@ def node_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def http_url() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([*SERVER, "--transport", "http", "--port", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/mcp"
-    process.terminate()
-    process.wait(timeout=10)
+    with http_server(*SERVER[3:]) as url:
+        yield f"{url}/mcp"
 
 
 def node(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

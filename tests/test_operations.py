@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
-import socket
 import ssl
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx2
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,6 +20,7 @@ from komodo_mcp.transports.http import http_app
 from komodo_sim import AsgiThread
 
 from .conftest import settings_for
+from .processes import free_port, http_server
 
 
 def serve(settings: Settings) -> AsgiThread:
@@ -32,15 +29,9 @@ def serve(settings: Settings) -> AsgiThread:
     return thread
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_health_and_ready_say_whether_komodo_answers(shared_sim):
     servers = {"up": serve(settings_for(shared_sim.url)),
-               "down": serve(settings_for(f"http://127.0.0.1:{_closed_port()}", retries=0)),
+               "down": serve(settings_for(f"http://127.0.0.1:{free_port()}", retries=0)),
                "bad key": serve(settings_for(shared_sim.url, secret="S_wrong_S"))}
     try:
         health = httpx2.get(servers["up"].url + "/health")
@@ -89,26 +80,8 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
 
 def test_tls_with_a_self_signed_certificate(tmp_path):
     cert, key = _self_signed(tmp_path)
-    port = _closed_port()
-    process = subprocess.Popen([sys.executable, "-m", "komodo_mcp", "--demo", "--transport", "http", "--port",
-                                str(port), "--tls-cert", str(cert), "--tls-key", str(key)],
-                               env={**os.environ, "KOMODO_MCP_AUDIT_LOG": "off"}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx2.get(f"https://127.0.0.1:{port}/health", verify=ssl.create_default_context(cafile=cert))
-                break
-            except httpx2.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None, "TLS server did not start"
-                time.sleep(0.1)
-        plain = None
-        try:
-            httpx2.get(f"http://127.0.0.1:{port}/health")
-        except httpx2.TransportError as error:
-            plain = error
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    assert health.status_code == 200 and plain is not None
+    with http_server("--demo", "--tls-cert", str(cert), "--tls-key", str(key), scheme="https") as url:
+        health = httpx2.get(f"{url}/health", verify=ssl.create_default_context(cafile=cert))
+        with pytest.raises(httpx2.TransportError):
+            httpx2.get(url.replace("https://", "http://") + "/health")
+    assert health.status_code == 200

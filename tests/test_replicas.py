@@ -3,43 +3,29 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from typing import Iterator
 
 import pytest
 
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET
 
+from .processes import free_port, wait_until_listening
 from .wire import MODERN, rpc
 
 KEY_A, KEY_B = "0" * 64, "1" * 64
 ELICITATION = {"elicitation": {"form": {}}}
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def replica(komodo_url: str, state_keys: str) -> tuple[subprocess.Popen, str]:
-    port = _port()
+    port = free_port()
     env = {**os.environ, "KOMODO_URL": komodo_url, "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET,
            "KOMODO_MCP_REQUEST_STATE_KEYS": state_keys, "KOMODO_MCP_TOOLSETS": "all", "KOMODO_MCP_AUDIT_LOG": "off"}
     process = subprocess.Popen([sys.executable, "-m", "komodo_mcp", "--transport", "http", "--port", str(port),
                                 "--stateless"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}/mcp"
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError("replica did not start")
+    wait_until_listening(port, process)
+    return process, f"http://127.0.0.1:{port}/mcp"
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import httpx2
-import pytest
 
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from typing import Iterator
 
 import httpx2
@@ -21,6 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET
 
 from .conftest import call, mcp_client, settings_for
+from .processes import http_server
 from .wire import MODERN, rpc
 
 pytestmark = pytest.mark.anyio
@@ -74,28 +70,11 @@ async def test_metrics_count_calls_by_code_and_komodo_round_trips(shared_sim, te
 
 
 def test_prometheus_endpoint(shared_sim):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "KOMODO_URL": shared_sim.url, "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET,
-           "KOMODO_MCP_PROMETHEUS": "1", "KOMODO_MCP_AUDIT_LOG": "off"}
-    process = subprocess.Popen([sys.executable, "-m", "komodo_mcp", "--transport", "http", "--port", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx2.get(f"http://127.0.0.1:{port}/health")
-                break
-            except httpx2.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.05)
-        rpc(f"http://127.0.0.1:{port}/mcp", "tools/call", {"name": "komodo_read_GetServer",
-                                                            "arguments": {"id": "staging-web"}}, MODERN)
-        exposition = httpx2.get(f"http://127.0.0.1:{port}/metrics").text
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    env = {"KOMODO_URL": shared_sim.url, "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET,
+           "KOMODO_MCP_PROMETHEUS": "1"}
+    with http_server(env=env) as url:
+        rpc(f"{url}/mcp", "tools/call", {"name": "komodo_read_GetServer", "arguments": {"id": "staging-web"}}, MODERN)
+        exposition = httpx2.get(f"{url}/metrics").text
     calls = [line for line in exposition.splitlines() if line.startswith("komodo_mcp_tool_calls_total{")]
     assert any('code="OK"' in line and 'tool="komodo_read_GetServer"' in line and line.endswith(" 1.0")
                for line in calls), calls
