@@ -13,9 +13,6 @@ from typing import Any
 
 from . import __version__
 
-COMMANDS = ("serve", "simulator", "tools", "call", "config")
-
-
 def _server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML config file (KOMODO_MCP_CONFIG); flags and environment win over it")
     parser.add_argument("--demo", action="store_true", default=None,

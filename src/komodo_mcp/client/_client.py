@@ -58,16 +58,6 @@ class KomodoClient:
     async def execute(self, operation: str, **params: Any) -> Any:
         return await self.call("execute", operation, params)
 
-    async def version(self) -> str:
-        """`GET /version`: unauthenticated, answers whether Core is reachable at all."""
-        try:
-            response = await self._http.get("/version")
-        except httpx2.TimeoutException:
-            raise TimedOut("Komodo did not answer in time", {"operation": "version"}) from None
-        except httpx2.TransportError as exc:
-            raise Unreachable(f"Komodo is unreachable: {type(exc).__name__}", {"operation": "version"}) from None
-        return response.text.strip()
-
     async def call(self, module: Module, operation: str, params: dict[str, Any]) -> Any:
         if not self.base_url:
             raise Unreachable("No Komodo URL configured (set KOMODO_URL or use --demo)", {"operation": operation})
