@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 
@@ -31,15 +32,19 @@ def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 
 
 
 @contextmanager
-def http_server(*args: str, env: dict[str, str] | None = None, scheme: str = "http") -> Iterator[str]:
+def http_server(*args: str, env: dict[str, str] | None = None, scheme: str = "http",
+                stderr: Path | None = None) -> Iterator[str]:
     """`komodo-mcp --transport http` on a free port; yields its base URL and stops it afterwards."""
     port = free_port()
+    log = stderr.open("w") if stderr else subprocess.DEVNULL
     process = subprocess.Popen([sys.executable, "-m", "komodo_mcp", "--transport", "http", "--port", str(port),
                                 *args], env={**os.environ, "KOMODO_MCP_AUDIT_LOG": "off", **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=log)
     try:
         wait_until_listening(port, process)
         yield f"{scheme}://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if stderr:
+            log.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
 import ssl
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from komodo_sim import AsgiThread
 
 from .conftest import settings_for
 from .processes import free_port, http_server
+from .wire import MODERN, rpc
 
 
 def serve(settings: Settings) -> AsgiThread:
@@ -85,3 +87,14 @@ def test_tls_with_a_self_signed_certificate(tmp_path):
         with pytest.raises(httpx2.TransportError):
             httpx2.get(url.replace("https://", "http://") + "/health")
     assert health.status_code == 200
+
+
+def test_log_lines_written_while_serving_a_request_carry_its_id(tmp_path):
+    log = tmp_path / "stderr.jsonl"
+    with http_server("--demo", "--toolsets", "all", stderr=log) as url:
+        rpc(f"{url}/mcp", "tools/call", {"name": "komodo_read_GetDeployment", "arguments": {"id": "nope"}},
+            MODERN, headers={"x-request-id": "rid-7"})
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    failed = [e for e in entries if "komodo_read_GetDeployment failed" in e["msg"]]
+    assert failed and failed[0]["request_id"] == "rid-7"
+    assert all("request_id" not in e for e in entries if "demo mode" in e["msg"])  # outside any request
