@@ -65,13 +65,13 @@ def viewer_settings(shared_sim: SimulatorThread) -> Settings:
     return settings_for(shared_sim.url, VIEWER_KEY, VIEWER_SECRET)
 
 
-@pytest.fixture(params=["legacy", "auto"])
+@pytest.fixture(params=["legacy", "2026-07-28"])
 def era(request: pytest.FixtureRequest) -> str:
-    """The handshake generation (2025-11-25) and the stateless 2026-07-28 revision."""
+    """The client pinned to the handshake generation (2025-11-25) or to the stateless 2026-07-28 revision."""
     return request.param
 
 
-def mcp_client(settings: Settings, era: str = "auto", **client_options: Any) -> Any:
+def mcp_client(settings: Settings, era: str = "2026-07-28", **client_options: Any) -> Any:
     from mcp.client import Client
 
     from komodo_mcp.server import build_server

@@ -152,3 +152,11 @@ async def test_unexpected_failure_is_internal_error_without_url_or_secret(sim, e
     assert error and body["code"] == "INTERNAL_ERROR" and body["status"] == 500
     assert body["error"] == "Unexpected error in komodo_read_ListServers" and "details" not in body
     assert sim.url not in str(body) and ADMIN_SECRET not in str(body)
+
+
+@pytest.mark.parametrize(("mode", "negotiated"), [("legacy", "2025-11-25"), ("2026-07-28", "2026-07-28")])
+async def test_each_pinned_client_speaks_its_protocol_revision(shared_sim, mode, negotiated):
+    async with mcp_client(settings_for(shared_sim.url), mode) as client:
+        error, body = await call(client, "komodo_read_GetServer", {"id": "staging-web"})
+        assert client.protocol_version == negotiated
+    assert not error and body["data"]["name"] == "staging-web"
