@@ -216,8 +216,7 @@ def _call(settings: Any, tool: str, arguments: str) -> int:
         print(json.dumps({"error": f"arguments are not JSON: {exc}", "code": "VALIDATION_ERROR", "status": 400}))
         return 2
     result = anyio.run(_call_in_process, settings, tool, parsed)
-    print(json.dumps(result.structured_content if result.structured_content is not None else
-                     [c.model_dump() for c in result.content], indent=2))
+    print(result.content[0].text)  # the result's JSON: the envelope, success or error
     return 1 if result.is_error else 0
 
 
