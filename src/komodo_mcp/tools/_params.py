@@ -43,3 +43,14 @@ class RunOptions(BaseModel):
     timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait at most when async is false")
 
     model_config = {"populate_by_name": True}
+
+# Resource kinds as parameters name them (lowercase), and the Komodo kind each means.
+ResourceKind = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
+                       "builder", "alerter"]
+ResourceKindOrSystem = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action",
+                               "resourcesync", "builder", "alerter", "system"]
+
+
+def kind_of(resource_type: str) -> str:
+    """`deployment` → `Deployment`, `resourcesync` → `ResourceSync`."""
+    return "ResourceSync" if resource_type == "resourcesync" else resource_type.capitalize()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from math import ceil
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
@@ -14,13 +14,10 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.models import AlertDetail, AlertItem, Page
 from ..mapping.status import Severity, severity_query
 from ._context import app_of
-from ._params import AlertId, PageNumber, PageSize
+from ._params import AlertId, PageNumber, PageSize, ResourceKindOrSystem, kind_of
 from ._spec import read, write
 from ._writes import FieldChange, WriteResult
 
-ResourceType = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
-                       "builder", "alerter", "system"]
-_KIND = {"resourcesync": "ResourceSync"}
 
 
 async def all_alerts(komodo: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -41,7 +38,7 @@ async def list_alerts(
     severity: Annotated[Severity | None, Field(description="critical, warning or info (Komodo levels CRITICAL, "
                         "WARNING, OK); error = failed builds, procedures and actions")] = None,
     resolved: Annotated[bool | None, Field(description="false = open alerts only, true = resolved only")] = None,
-    resource_type: Annotated[ResourceType | None, Field(description="Kind of resource the alert is about")] = None,
+    resource_type: Annotated[ResourceKindOrSystem | None, Field(description="Kind of resource the alert is about")] = None,
 ) -> Envelope[Page[AlertItem]]:
     """List alerts, newest first, with severity, the resource concerned and a readable title and message.
 
@@ -53,7 +50,7 @@ async def list_alerts(
     if resolved is not None:
         query["resolved"] = resolved
     if resource_type:
-        query["target.type"] = _KIND.get(resource_type, resource_type.capitalize())
+        query["target.type"] = kind_of(resource_type)
     alerts = await all_alerts(app_of(ctx).komodo, query)
     chunk = alerts[(page - 1) * page_size:page * page_size]
     return ok(Page[AlertItem](items=[alert_item(a) for a in chunk], total=len(alerts), page=page,

@@ -18,14 +18,11 @@ from ..mapping.models import Page, UpdateItem
 from ..mapping.status import job_status
 from ._context import PARAM, App, app_of
 from ._execution import CANCELS, cancel_running, wait
-from ._params import PageNumber, PageSize, WaitTimeout
+from ._params import PageNumber, PageSize, ResourceKindOrSystem, WaitTimeout, kind_of
 from ._spec import execute, read
 
 KOMODO_UPDATE_PAGE = 100
 MAX_KOMODO_PAGES = 20  # 2,000 updates; beyond that the total is a floor and the note says so
-ResourceType = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
-                       "builder", "alerter", "system"]
-KIND = {"resourcesync": "ResourceSync"}
 STATUS_QUERY: dict[str, dict[str, Any]] = {
     "pending": {"status": "Queued"}, "running": {"status": "InProgress"},
     "success": {"status": "Complete", "success": True}, "failed": {"status": "Complete", "success": False}}
@@ -35,16 +32,13 @@ class UpdatePage(Page[UpdateItem]):
     note: str | None = None
 
 
-def kind_of(resource_type: str) -> str:
-    return KIND.get(resource_type, resource_type.capitalize())
-
 
 @read("ListUpdates", "List updates")
 async def list_updates(
     ctx: Context,
     page: PageNumber = 1,
     page_size: PageSize = 50,
-    resource_type: Annotated[ResourceType | None, Field(description="Only updates on this kind of resource")] = None,
+    resource_type: Annotated[ResourceKindOrSystem | None, Field(description="Only updates on this kind of resource")] = None,
     resource_id: Annotated[str | None, Field(min_length=1, description="Only updates on this resource (id or name; "
                                              "needs resource_type)")] = None,
     operation: Annotated[str | None, Field(min_length=1, max_length=64, description="Komodo operation, e.g. Deploy, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from math import ceil
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
@@ -20,7 +20,7 @@ from ..mapping.status import alert_severity
 from ..redact import MASK, is_secret_key
 from ._context import PARAM, App, app_of
 from ._lists import list_resources
-from ._params import PageNumber, PageSize
+from ._params import PageNumber, PageSize, ResourceKind, kind_of
 from ._spec import read, write
 from ._writes import FieldChange, WriteResult
 from .alerts import all_alerts
@@ -29,8 +29,6 @@ SUMMARIES = (("servers", "Servers"), ("deployments", "Deployments"), ("stacks", 
              ("repos", "Repos"), ("procedures", "Procedures"), ("actions", "Actions"), ("syncs", "ResourceSyncs"))
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 TOP_ALERTS = 10
-ExportKind = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
-                     "builder", "alerter"]
 _TOML_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*[=:]\s*)(.+)$")
 
 
@@ -133,7 +131,7 @@ async def list_tags(ctx: Context) -> Envelope[list[TagItem]]:
 @read("ExportToml", "Export resources as TOML")
 async def export_toml(
     ctx: Context,
-    resource_type: Annotated[ExportKind | None, Field(description="Export only resources of this kind")] = None,
+    resource_type: Annotated[ResourceKind | None, Field(description="Export only resources of this kind")] = None,
     ids: Annotated[list[str], Field(max_length=100, description="Export only these resources (ids or names; "
                                     "needs resource_type); empty means all")] = [],  # noqa: B006
     include_variables: Annotated[bool, Field(description="Also export variables (secret values stay hidden)")] = False,
@@ -142,7 +140,7 @@ async def export_toml(
     masked unless the server runs with --show-secrets; long exports are cut with a note."""
     app = app_of(ctx)
     komodo = app.komodo
-    kind = {"resourcesync": "ResourceSync"}.get(resource_type or "", (resource_type or "").capitalize())
+    kind = kind_of(resource_type) if resource_type else ""
     if kind:
         items = await list_all(komodo, f"List{kind}s", {"names": ids} if ids else {})
         targets = [{"type": kind, "id": item["id"]} for item in items]
@@ -178,14 +176,10 @@ def mask_toml(toml: str, secret_values: list[str]) -> str:
     return masked
 
 
-MetaKind = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync", "builder",
-                   "alerter"]
-
-
 @write("UpdateResourceMeta", "Update tags and description", idempotent=True)
 async def update_resource_meta(
     ctx: Context,
-    resource_type: Annotated[MetaKind, Field(description="Kind of resource")],
+    resource_type: Annotated[ResourceKind, Field(description="Kind of resource")],
     id: Annotated[str, Field(min_length=1, max_length=256, description="The resource's id or name")],
     description: Annotated[str | None, Field(max_length=2000, description="New description")] = None,
     tags: Annotated[list[str] | None, Field(description="The full new set of tag names; unknown tags are "
@@ -194,7 +188,7 @@ async def update_resource_meta(
 ) -> Envelope[WriteResult]:
     """Set a resource's tags, description or template flag; answers what changed."""
     app = app_of(ctx)
-    kind = {"resourcesync": "ResourceSync"}.get(resource_type, resource_type.capitalize())
+    kind = kind_of(resource_type)
     before = await app.komodo.read(f"Get{kind}", **{PARAM[kind]: id})
     changes = {k: v for k, v in (("description", description), ("tags", tags), ("template", template)) if v is not None}
     if not changes:
