@@ -9,6 +9,11 @@ import anyio
 from .errors import KomodoError
 
 
+async def nothing() -> None:
+    """A call that answers None, to keep a place in a gather when a call is not needed."""
+    return None
+
+
 async def gather(*calls: Awaitable[Any], tolerate: bool = False) -> list[Any]:
     """Await all calls concurrently, in order. With `tolerate`, a KomodoError becomes that call's result
     (the caller degrades the field it fed); otherwise the first error is raised."""

@@ -79,7 +79,7 @@ def alert_item(alert: dict[str, Any]) -> AlertItem:
         last_updated=iso(alert.get("resolved_ts") or alert["ts"]), metrics=metrics)
 
 
-def alert_brief(alert: dict[str, Any], tags: dict[str, str] | None = None) -> AlertBrief:
+def alert_brief(alert: dict[str, Any]) -> AlertBrief:
     item = alert_item(alert)
     return AlertBrief(id=item.id, title=item.title, severity=item.severity, triggered_at=item.triggered_at)
 

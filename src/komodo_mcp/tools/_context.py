@@ -65,10 +65,6 @@ class App:
             self._tags_at = time.monotonic()
         return self._tags
 
-    async def tag_id(self, name: str) -> str | None:
-        names = await self.tag_names()
-        return next((tag_id for tag_id, tag_name in names.items() if tag_name == name), None)
-
     async def resolve_id(self, kind: str, key: str) -> str:
         """The id of a resource given by id or name: Komodo's `*_ids` filters and Mongo queries take ids only."""
         found = await self.komodo.read(f"Get{kind}", **{PARAM[kind]: key})

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from ..client import KomodoError, gather
+from ..client import KomodoError, gather, nothing
 from ..mapping.builds import build_detail, build_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import BuildResult, CancelResult
@@ -55,16 +55,12 @@ async def get_build(ctx: Context, id: BuildId) -> Envelope[BuildDetail]:
     items, runs, builder = await gather(
         komodo.read("ListBuilds", query={"names": [build_id]}, limit=0),
         recent_runs(komodo, "Build", build_id, ("RunBuild",), HISTORY_RUNS),
-        komodo.read("GetBuilder", builder=builder_id) if builder_id else _none(), tolerate=True)
+        komodo.read("GetBuilder", builder=builder_id) if builder_id else nothing(), tolerate=True)
     for required in (items, runs):
         if isinstance(required, KomodoError):
             raise required
     builder_name = builder["name"] if isinstance(builder, dict) else None
     return ok(build_detail(full, items[0], tags, app.settings.show_secrets, runs, builder_name))
-
-
-async def _none() -> None:
-    return None
 
 
 class BuildOptions(BaseModel):

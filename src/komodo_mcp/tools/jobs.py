@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..client import Conflict, InvalidRequest, KomodoClient, gather
+from ..client import Conflict, InvalidRequest, KomodoClient, gather, nothing
 from ..mapping.builds import version_text
 from ..mapping.common import iso
 from ..mapping.envelope import Envelope, ok
@@ -87,16 +87,12 @@ async def job_of(app: App, job_id: str) -> Job:
     update = await app.komodo.read("GetUpdate", id=job_id)
     target, operator = update["target"], update.get("operator", "")
     name_call = (app.komodo.read(f"List{target['type']}s", query={"names": [target["id"]]}, limit=0)
-                 if target["type"] in PARAM else _nothing())
-    names, user = await gather(name_call, app.komodo.read("GetUsername", user_id=operator) if operator else _nothing(),
+                 if target["type"] in PARAM else nothing())
+    names, user = await gather(name_call, app.komodo.read("GetUsername", user_id=operator) if operator else nothing(),
                                tolerate=True)
     resource_name = names[0]["name"] if isinstance(names, list) and names else None
     operator_name = user["username"] if isinstance(user, dict) else None
     return job(update, job_id, app.ui_link("updates", job_id), resource_name, operator_name)
-
-
-async def _nothing() -> None:
-    return None
 
 
 @read("GetJob", "Get job")

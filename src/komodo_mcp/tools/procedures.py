@@ -13,7 +13,7 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ProcedureRunResult
 from ..mapping.models import Page, ProcedureDetail, ProcedureItem
 from ..mapping.status import ProcedureTrigger
-from ._context import App, app_of
+from ._context import PARAM, App, app_of
 from ._execution import Started, answers, result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
@@ -22,9 +22,8 @@ from ._spec import execute, read, write
 from ._writes import WriteResult, create_tool, delete, update_tool
 
 HISTORY_RUNS = 10
-# Which resource kind an execution's target parameter names.
-TARGET_KINDS = {"deployment": "Deployment", "stack": "Stack", "build": "Build", "repo": "Repo",
-                "procedure": "Procedure", "action": "Action", "server": "Server", "sync": "ResourceSync"}
+# Which resource kind an execution's target parameter names: the read parameters, inverted.
+TARGET_KINDS = {param: kind for kind, param in PARAM.items()}
 
 
 @read("ListProcedures", "List procedures")

@@ -70,7 +70,7 @@ async def get_server(ctx: Context, id: ServerId) -> Envelope[ServerDetail]:
     return ok(server_detail(
         full, items[0], tags, stats=None if isinstance(stats, KomodoError) else stats,
         system=None if isinstance(system, KomodoError) else system, deployments=deployments,
-        alerts=[alert_brief(a, tags) for a in alerts["alerts"]], notes=notes))
+        alerts=[alert_brief(a) for a in alerts["alerts"]], notes=notes))
 
 
 ContainerState = Literal["running", "exited", "restarting", "paused", "created", "dead", "removing"]
