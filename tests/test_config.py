@@ -74,3 +74,9 @@ def test_config_check_tests_the_connection(shared_sim, tmp_path):
     assert good.returncode == 0 and "accepts these credentials" in good.stderr and ADMIN_SECRET not in good.stdout
     assert bad.returncode == 1 and "AUTH_ERROR" in bad.stderr and "S_wrong_S" not in bad.stdout + bad.stderr
     assert invalid.returncode == 2 and "unknown toolset" in invalid.stderr
+
+
+def test_every_secret_setting_is_known_for_scrubbing():
+    settings = Settings(api_key="K_a_K", api_secret="S_b_S", jwt="j.w.t", password="pw", auth_token="tok",
+                        request_state_keys="k1,k2")
+    assert sorted(settings.secret_values()) == sorted(["K_a_K", "S_b_S", "j.w.t", "pw", "tok", "k1", "k2"])

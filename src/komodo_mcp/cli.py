@@ -123,11 +123,9 @@ def _config_check(settings: Any) -> int:
     from .tools._registry import select
 
     tools = select(settings)
-    shown = {key: ("********" if value is not None and key in ("api_key", "api_secret", "jwt", "password",
-                                                                "auth_token", "request_state_keys") and value
-                   else value) for key, value in settings.model_dump().items()}
-    print(json.dumps({"settings": shown, "auth_mode": settings.auth_mode, "tools": len(tools)}, indent=2,
-                     default=str))
+    # model_dump keeps SecretStr values, whose str() is masked.
+    print(json.dumps({"settings": settings.model_dump(), "auth_mode": settings.auth_mode, "tools": len(tools)},
+                     indent=2, default=str))
 
     async def probe() -> str:
         client = KomodoClient(settings)

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret, to scrub from anything that leaves the process."""
+        values = [getattr(self, name) for name in type(self).model_fields]
+        flat = [item for value in values for item in (value if isinstance(value, tuple) else (value,))]
+        return [item.get_secret_value() for item in flat if isinstance(item, SecretStr)]
+
     @property
     def auth_mode(self) -> Literal["api_key", "jwt", "password", "none"]:
         if self.api_key and self.api_secret:

@@ -54,16 +54,16 @@ class KomodoMCP(MCPServer[App]):
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
         started = time.perf_counter()
         result = await self._call_tool(name, arguments, context)
-        if isinstance(result, CallToolResult):
-            code = json.loads(result.content[0].text).get("code", "ERROR") if result.is_error else "OK"
-            telemetry.TOOL_CALLS.add(1, {"tool": name, "code": code})
-            telemetry.TOOL_DURATION.record(time.perf_counter() - started, {"tool": name})
-        if name in self.audited and isinstance(result, CallToolResult):
-            if result.is_error:  # the envelope is the text (see error_result)
-                code, job_id = json.loads(result.content[0].text).get("code", "ERROR"), None
-            else:
-                data = (result.structured_content or {}).get("data")
-                code, job_id = "OK", data.get("job_id") if isinstance(data, dict) else None
+        if not isinstance(result, CallToolResult):
+            return result  # an input-required round: the call is not over yet
+        if result.is_error:  # the envelope is the text (see error_result)
+            code, job_id = json.loads(result.content[0].text).get("code", "ERROR"), None
+        else:
+            data = (result.structured_content or {}).get("data")
+            code, job_id = "OK", data.get("job_id") if isinstance(data, dict) else None
+        telemetry.TOOL_CALLS.add(1, {"tool": name, "code": code})
+        telemetry.TOOL_DURATION.record(time.perf_counter() - started, {"tool": name})
+        if name in self.audited:
             self.audit.record(tool=name, arguments=arguments, caller=caller_of(context), code=code, job_id=job_id)
         return result
 
@@ -149,9 +149,8 @@ def add_probes(server: KomodoMCP, running: list[App]) -> None:
 
 
 def build_server(settings: Settings, *, komodo: KomodoClient | None = None, check: bool = True) -> KomodoMCP:
-    for secret in (settings.api_secret, settings.api_key, settings.jwt, settings.password, settings.auth_token,
-                   *settings.request_state_keys):
-        register_secret(secret.get_secret_value() if secret else None)
+    for secret in settings.secret_values():
+        register_secret(secret)
     specs = select(settings)
     running: list[App] = []  # the App while the server runs, for the HTTP probes
 
