@@ -44,6 +44,11 @@ class RunOptions(BaseModel):
 
     model_config = {"populate_by_name": True}
 
+def given(**values: object) -> dict[str, object]:
+    """The optional parameters the caller gave: omitted ones (None) are left for Komodo's defaults."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 # Resource kinds as parameters name them (lowercase), and the Komodo kind each means.
 ResourceKind = Literal["server", "deployment", "stack", "build", "repo", "procedure", "action", "resourcesync",
                        "builder", "alerter"]

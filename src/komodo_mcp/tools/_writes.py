@@ -17,6 +17,7 @@ from ..client import InvalidRequest, KomodoError
 from ..mapping.envelope import Envelope, ok
 from ..redact import MASK, is_secret_key
 from ._context import PARAM, App, app_of
+from ._params import given
 
 ConfigBuilder = Callable[[dict[str, Any]], dict[str, Any]]
 ALWAYS_SECRET_CONFIG = frozenset({"webhook_secret", "passkey", "secret_args"})
@@ -129,7 +130,7 @@ TAGS = inspect.Parameter("tags", inspect.Parameter.KEYWORD_ONLY, default=None, a
 def create_tool(kind: str, fields: type[BaseModel], to_config: ConfigBuilder, module: str, doc: str) -> Callable:
     async def tool(ctx: Context, name: str, description: str | None = None, tags: list[str] | None = None,
                    **values: Any) -> Envelope[WriteResult]:
-        config = to_config({k: v for k, v in values.items() if v is not None})
+        config = to_config(given(**values))
         return ok(await create(app_of(ctx), kind, name, config, description, tags))
     return _declare(tool, module, [NAME, *_parameters(fields), DESCRIPTION, TAGS], doc)
 
@@ -137,6 +138,6 @@ def create_tool(kind: str, fields: type[BaseModel], to_config: ConfigBuilder, mo
 def update_tool(kind: str, fields: type[BaseModel], to_config: ConfigBuilder, module: str, doc: str,
                 key: inspect.Parameter) -> Callable:
     async def tool(ctx: Context, id: str, **values: Any) -> Envelope[WriteResult]:
-        config = to_config({k: v for k, v in values.items() if v is not None})
+        config = to_config(given(**values))
         return ok(await update(app_of(ctx), kind, id, config))
     return _declare(tool, module, [key, *_parameters(fields)], doc)

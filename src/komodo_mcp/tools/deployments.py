@@ -18,7 +18,7 @@ from ._execution import Started, answers, result_fields, start
 from ._history import recent_runs
 from ._lists import list_resources
 from ._logs import read_log
-from ._params import ID, DeploymentId, PageNumber, PageSize, Search, StopSignal, StopTime, Tail, Timestamps
+from ._params import ID, DeploymentId, PageNumber, PageSize, Search, StopSignal, StopTime, Tail, Timestamps, given
 from ._spec import execute, read, write
 from ._writes import WriteResult, create_tool, delete, key_values, lines_of, update_tool
 
@@ -139,16 +139,12 @@ async def restart_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeployR
     return ok(_deployment_result(app, started, f"Restarting {started.name}"))
 
 
-def _signal_params(signal: str | None, time: int | None) -> dict[str, Any]:
-    return {key: value for key, value in (("signal", signal), ("time", time)) if value is not None}
-
-
 @execute("StopDeployment", "Stop deployment", destructive=True, idempotent=True)
 async def stop_deployment(ctx: Context, id: DeploymentId, signal: StopSignal | None = None,
                           time: StopTime | None = None) -> Envelope[DeployResult]:
     """Stop a deployment's container (docker stop): the service goes down until started again."""
     app = app_of(ctx)
-    started = await start(app, "Deployment", id, "StopDeployment", **_signal_params(signal, time))
+    started = await start(app, "Deployment", id, "StopDeployment", **given(signal=signal, time=time))
     return ok(_deployment_result(app, started, f"Stopping {started.name}"))
 
 
@@ -158,7 +154,7 @@ async def destroy_deployment(ctx: Context, id: DeploymentId, signal: StopSignal 
     """Stop and remove a deployment's container (docker rm). The deployment's config stays in Komodo; Deploy
     recreates the container."""
     app = app_of(ctx)
-    started = await start(app, "Deployment", id, "DestroyDeployment", **_signal_params(signal, time))
+    started = await start(app, "Deployment", id, "DestroyDeployment", **given(signal=signal, time=time))
     return ok(_deployment_result(app, started, f"Destroying the container of {started.name}"))
 
 

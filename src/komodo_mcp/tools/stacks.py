@@ -17,7 +17,7 @@ from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start
 from ._lists import list_resources
 from ._logs import read_log
-from ._params import ID, PageNumber, PageSize, Search, Services, StackId, StopTime, Tail, Timestamps
+from ._params import ID, PageNumber, PageSize, Search, Services, StackId, StopTime, Tail, Timestamps, given
 from ._spec import execute, read, write
 from ._writes import WriteResult, create_tool, delete, key_values, update_tool
 
@@ -90,8 +90,7 @@ async def deploy_stack(ctx: Context, id: StackId, services: Services = [],  # no
     """Deploy a stack (docker compose pull + up -d), or only some of its services. Returns a job_id at once;
     CONFLICT when the stack is busy."""
     app = app_of(ctx)
-    extra = {"stop_time": stop_time} if stop_time is not None else {}
-    started = await start(app, "Stack", id, "DeployStack", services=services, **extra)
+    started = await start(app, "Stack", id, "DeployStack", services=services, **given(stop_time=stop_time))
     return ok(_stack_result(app, started, f"Deploying {_what(started.name, services)}", services))
 
 
@@ -124,8 +123,7 @@ async def stop_stack(ctx: Context, id: StackId, services: Services = [],  # noqa
                      stop_time: StopTime | None = None) -> Envelope[StackResult]:
     """Stop a stack's services (docker compose stop): they stay down until started again."""
     app = app_of(ctx)
-    extra = {"stop_time": stop_time} if stop_time is not None else {}
-    started = await start(app, "Stack", id, "StopStack", services=services, **extra)
+    started = await start(app, "Stack", id, "StopStack", services=services, **given(stop_time=stop_time))
     return ok(_stack_result(app, started, f"Stopping {_what(started.name, services)}", services))
 
 
@@ -136,8 +134,7 @@ async def destroy_stack(ctx: Context, id: StackId, services: Services = [],  # n
                         stop_time: StopTime | None = None) -> Envelope[StackResult]:
     """Take a stack down (docker compose down): its containers are removed; the stack's config stays in Komodo."""
     app = app_of(ctx)
-    extra = {"stop_time": stop_time} if stop_time is not None else {}
-    started = await start(app, "Stack", id, "DestroyStack", services=services, remove_orphans=remove_orphans, **extra)
+    started = await start(app, "Stack", id, "DestroyStack", services=services, remove_orphans=remove_orphans, **given(stop_time=stop_time))
     return ok(_stack_result(app, started, f"Taking down {_what(started.name, services)}", services))
 
 

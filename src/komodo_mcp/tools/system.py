@@ -20,7 +20,7 @@ from ..mapping.status import alert_severity
 from ..redact import MASK, is_secret_key
 from ._context import PARAM, App, app_of
 from ._lists import list_resources
-from ._params import PageNumber, PageSize, ResourceKind, kind_of
+from ._params import PageNumber, PageSize, ResourceKind, given, kind_of
 from ._spec import read, write
 from ._writes import FieldChange, WriteResult
 from .alerts import all_alerts
@@ -190,7 +190,7 @@ async def update_resource_meta(
     app = app_of(ctx)
     kind = kind_of(resource_type)
     before = await app.komodo.read(f"Get{kind}", **{PARAM[kind]: id})
-    changes = {k: v for k, v in (("description", description), ("tags", tags), ("template", template)) if v is not None}
+    changes = given(description=description, tags=tags, template=template)
     if not changes:
         raise InvalidRequest("Nothing to update: give description, tags or template",
                              {"fields": [{"field": "(arguments)", "message": "no field given"}]})
