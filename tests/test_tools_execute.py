@@ -216,3 +216,10 @@ async def test_get_job_reports_komodos_own_busy_refusal(slow_sim):
     assert job["data"]["error"]["message"] == "Resource is busy"
     assert job["data"]["resource_name"] == "redis-cache" and job["data"]["operator"] == "admin"
     assert job["data"]["log_url"] == f"{slow_sim.url}/updates/{second}"
+
+
+async def test_a_synchronous_run_that_outlives_its_timeout_says_so(slow_sim):
+    async with mcp_client(settings_for(slow_sim.url)) as client:
+        _, run = await call(client, "komodo_execute_RunProcedure", {"id": "release-train",
+                                                                     "options": {"async": False, "timeout": 1}})
+    assert run["data"]["timed_out"] and run["data"]["status"] == "running" and run["data"]["success"] is None

@@ -137,6 +137,7 @@ def job_fields(update: dict[str, Any], job_id: str, log_url: str | None, estimat
         "completed_at": iso(end), "duration": human_duration(end - update["start_ts"]) if end else None,
         "success": update.get("success") if done else None, "error": detail.error if detail else None,
         "logs": detail.logs if detail and waited else [],
+        "timed_out": waited and not done,
     }
 
 

@@ -92,7 +92,6 @@ def _action_result(app: App, started: Started, message: str, ignored: list[str] 
     update = update or started.update
     done = update.get("status") == "Complete"
     fields = result_fields(app, started, message, ignored, update, waited)
-    fields["timed_out"] = waited and not done
     output = "\n".join(part for log in update.get("logs", []) for part in (log["stdout"], log["stderr"]) if part)
     return ActionRunResult(**fields, execution_id=started.job_id, action_id=started.id, action_name=started.name,
                            exit_code=(0 if update.get("success") else 1) if done else None,

@@ -89,15 +89,12 @@ async def run_procedure(
     app = app_of(ctx)
     opts = options or RunOptions()
     started = await start(app, "Procedure", id, "RunProcedure")
-    update, waited, timed_out = started.update, False, False
-    if opts.async_ is False:
-        update, timed_out = await wait(ctx, app, started.job_id, opts.timeout or DEFAULT_WAIT)
-        waited = True
+    update, waited = started.update, opts.async_ is False
+    if waited:
+        update, _ = await wait(ctx, app, started.job_id, opts.timeout or DEFAULT_WAIT)
     ignored = ["variables: Komodo procedures take no variables"] if variables else []
-    result = _procedure_result(app, started, f"Running procedure {started.name}", ignored, update, waited,
-                               timeout=opts.timeout, variables=variables)
-    result.timed_out = timed_out
-    return ok(result)
+    return ok(_procedure_result(app, started, f"Running procedure {started.name}", ignored, update, waited,
+                                timeout=opts.timeout, variables=variables))
 
 
 @answers("RunProcedure")

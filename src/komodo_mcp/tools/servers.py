@@ -185,10 +185,8 @@ async def _server_operation(ctx: Context, id: str, operation: str, verb: str, *,
 def _server_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
                    timeout: int | None = None, update: dict[str, Any] | None = None,
                    waited: bool = False) -> ServerResult:
-    fields = result_fields(app, started, message, ignored, update, waited)
-    if update is not None:
-        fields["timed_out"] = update.get("status") != "Complete"
-    return ServerResult(**fields, server_id=started.id, server_name=started.name, timeout=timeout)
+    return ServerResult(**result_fields(app, started, message, ignored, update, waited), server_id=started.id,
+                        server_name=started.name, timeout=timeout)
 
 
 @execute("StartServer", "Start server")
