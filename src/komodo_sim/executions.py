@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Coroutine
 
 from .errors import CoreError, forbidden
 from .state import Resource, Store, User, new_id, now_ms
@@ -15,13 +16,27 @@ from .state import Resource, Store, User, new_id, now_ms
 Effect = Callable[[Store, Resource, dict[str, Any]], None]
 
 _ERROR_SPAN = '<span style="color: var(--mantine-color-red-6)">ERROR</span>'
+PROCEDURE_USER = "000000000000000000000001"  # Core's `procedure_user()` (entities/user.rs) runs a procedure's executions
+
+
+def _muted(text: str) -> str:
+    return f'<span style="color: var(--mantine-color-dimmed)">{text}</span>'
+
+
+def _bold(text: str) -> str:
+    return f'<span style="font-weight: bolder">{text}</span>'
+
+
+def _green(text: str) -> str:
+    return f'<span style="color: var(--mantine-color-green-6)">{text}</span>'
 
 
 def format_serror(error: CoreError) -> str:
-    """Core's HTML-ish `format_serror`, as it lands in a Task Error log."""
+    """Core's HTML-ish `format_serror` (formatting crate), as it lands in an error log."""
     text = f"{_ERROR_SPAN}: {error.error}"
     if error.trace:
-        text += "\n\nTRACE:\n" + "\n".join(f"\t{i + 1}: {line}" for i, line in enumerate(error.trace))
+        text += f"\n\n{_muted('TRACE')}:\n" + "\n".join(
+            f"\t{_muted(str(i + 1))}: {line}" for i, line in enumerate(error.trace))
     return text
 
 
@@ -80,11 +95,14 @@ class Execution:
     busy_flag: str
     stages: tuple[tuple[str, str], ...]
     effect: Effect = field(default=lambda store, resource, params: None)
-    counter: bool = False  # Actions count concurrent runs instead of refusing them
+    # Counts concurrent runs and never refuses one: Core's `update_custom(.., busy_check: false)` (api/execute/
+    # action.rs, server.rs for the container executions).
+    counter: bool = False
 
 
-_DEPLOY_STAGES = (("Docker Pull", "docker pull {image}"), ("Docker Stop", "docker stop --time 10 {name}"),
-                  ("Docker Run", "docker run -d --name {name} --restart unless-stopped {image}"))
+# Periphery pulls, stops and removes the old container inside RunContainer and logs only the run
+# (bin/periphery/src/api/container/run.rs); RemoveContainer is one shell command (api/container/mod.rs).
+_DEPLOY_STAGES = (("Docker Run", "docker run -d --name {name} --restart unless-stopped {image}"),)
 _COMPOSE = "docker compose -p {name} -f compose.yaml"
 
 EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
@@ -97,7 +115,7 @@ EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
     Execution("StopDeployment", "Deployment", "deployment", "stopping",
               (("Docker Stop", "docker stop --time {time} {name}"),), _set(state="exited", status="Exited (0) 1 second ago")),
     Execution("DestroyDeployment", "Deployment", "deployment", "destroying",
-              (("Docker Stop", "docker stop --time {time} {name}"), ("Docker Remove", "docker rm {name}")),
+              (("Docker Stop and Remove", "docker stop --time {time} -- {name} && docker container rm -- {name}"),),
               _set(state="not_deployed", status=None)),
     Execution("DeployStack", "Stack", "stack", "deploying",
               (("Compose Pull", _COMPOSE + " pull"), ("Compose Up", _COMPOSE + " up -d")), _deployed),
@@ -125,11 +143,14 @@ EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
     Execution("RunSync", "ResourceSync", "sync", "syncing", (("Sync Resources", "komodo sync execute"),),
               _set(state="Ok")),
     Execution("StartAllContainers", "Server", "server", "starting_containers",
-              (("Start All Containers", "docker start $(docker ps -aq)"),), _containers_on("running", "Up 1 second")),
+              (("Start All Containers", "docker start $(docker ps -aq)"),), _containers_on("running", "Up 1 second"),
+              counter=True),
     Execution("RestartAllContainers", "Server", "server", "restarting_containers",
-              (("Restart All Containers", "docker restart $(docker ps -q)"),), _containers_on("running", "Up 1 second")),
+              (("Restart All Containers", "docker restart $(docker ps -q)"),), _containers_on("running", "Up 1 second"),
+              counter=True),
     Execution("StopAllContainers", "Server", "server", "stopping_containers",
-              (("Stop All Containers", "docker stop $(docker ps -q)"),), _containers_on("exited", "Exited (0) 1 second ago")),
+              (("Stop All Containers", "docker stop $(docker ps -q)"),), _containers_on("exited", "Exited (0) 1 second ago"),
+              counter=True),
     *(Execution(f"Prune{what}", "Server", "server", f"pruning_{flag}", ((f"Prune {what}", command),))
       for what, flag, command in (
           ("Images", "images", "docker image prune -a -f"), ("Containers", "containers", "docker container prune -f"),
@@ -138,20 +159,29 @@ EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
           ("System", "system", "docker system prune -a -f"))),
 )}
 
+# The action-state flags Core's `Busy` trait counts (client/core/rs/src/busy.rs): not every flag. A pull, a
+# deployment's `updating`/`renaming`, a repo's `renaming` and a server's builder/buildx/system prune never make
+# their resource busy; an Action is busy while it runs but RunAction is never refused.
 BUSY_FLAGS = {
-    "Deployment": ("pulling", "deploying", "updating", "starting", "restarting", "pausing", "unpausing", "stopping",
-                   "destroying", "renaming"),
-    "Stack": ("pulling", "deploying", "starting", "restarting", "pausing", "unpausing", "stopping", "destroying"),
+    "Server": ("pruning_containers", "pruning_images", "pruning_networks", "pruning_volumes", "starting_containers",
+               "restarting_containers", "pausing_containers", "unpausing_containers", "stopping_containers",
+               "destroying_containers"),
+    "Deployment": ("deploying", "starting", "restarting", "pausing", "unpausing", "stopping", "destroying", "renaming"),
+    "Stack": ("deploying", "starting", "restarting", "pausing", "unpausing", "stopping", "destroying"),
     "Build": ("building",),
-    "Repo": ("cloning", "pulling", "building", "renaming"),
+    "Repo": ("cloning", "pulling", "building"),
     "Procedure": ("running",),
+    "Action": ("running",),
     "ResourceSync": ("syncing",),
 }
+# Stack executions naming services are recorded under their own operation (bin/core/src/helpers/update.rs,
+# `init_execution_match!`, stack_service).
+STACK_SERVICE_OPERATIONS = {op: op.removesuffix("Stack") + "StackService" for op in (
+    "DeployStack", "PullStack", "StartStack", "RestartStack", "PauseStack", "UnpauseStack", "StopStack",
+    "DestroyStack")}
 
 
 def is_busy(resource: Resource) -> bool:
-    if resource.kind == "Server":
-        return any(bool(v) for v in resource.action.values())
     return any(resource.action.get(flag) for flag in BUSY_FLAGS.get(resource.kind, ()))
 
 
@@ -165,25 +195,30 @@ class Executor:
         self.cancelled: set[str] = set()
 
     def start(self, user: User, operation: str, params: dict[str, Any], operator: str | None = None) -> dict[str, Any]:
-        spec = EXECUTIONS[operation]
-        # Core looks the target up without a permission check: unknown targets are the only HTTP failure.
-        resource = self.store.resolve(spec.kind, params.get(spec.param) or "")
-        update = {
-            "_id": {"$oid": new_id()}, "operation": operation, "start_ts": now_ms(), "success": True,
-            "operator": operator or user.id, "target": resource.target(), "logs": [], "end_ts": None,
-            "status": "InProgress",
-        }
-        if operation == "RunBuild":
-            version = resource.config["version"]
-            update["version"] = {**version, "patch": version["patch"] + 1}
-        self.store.add_update(update)
-        task = asyncio.get_running_loop().create_task(self._run(user, spec, resource, params, update))
+        """Record the InProgress Update and run the execution in the background (api/execute/mod.rs)."""
+        update, run = self._prepare(user, operation, params, operator)
+        task = asyncio.get_running_loop().create_task(run)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return copy.deepcopy(update)
 
+    def _prepare(self, user: User, operation: str, params: dict[str, Any],
+                 operator: str | None) -> tuple[dict[str, Any], Coroutine[Any, Any, None]]:
+        spec = EXECUTIONS[operation]
+        # Core looks the target up without a permission check: unknown targets are the only HTTP failure.
+        resource = self.store.resolve(spec.kind, params.get(spec.param) or "")
+        recorded = STACK_SERVICE_OPERATIONS.get(operation, operation) if params.get("services") else operation
+        # The immediate Update holds no version: RunBuild sets it after its busy check (api/execute/build.rs).
+        update = {
+            "_id": {"$oid": new_id()}, "operation": recorded, "start_ts": now_ms(), "success": True,
+            "operator": operator or user.id, "target": resource.target(), "logs": [], "end_ts": None,
+            "status": "InProgress",
+        }
+        self.store.add_update(update)
+        return update, self._run(user, spec, resource, params, update, within_procedure=operator == PROCEDURE_USER)
+
     async def _run(self, user: User, spec: Execution, resource: Resource, params: dict[str, Any],
-                   update: dict[str, Any]) -> None:
+                   update: dict[str, Any], within_procedure: bool = False) -> None:
         claimed = False
         try:
             if not self.store.can(user, resource, "Execute"):
@@ -192,16 +227,23 @@ class Executor:
                 raise CoreError(500, "Resource is busy")
             self._claim(resource, spec, +1)
             claimed = True
+            if spec.operation == "RunBuild":
+                self._next_version(resource, update)
             if spec.operation == "RunProcedure":
-                await self._run_procedure(user, resource, update)
+                await self._run_procedure(resource, update)
             else:
                 await self._run_stages(spec, resource, params, update)
-            if update["success"]:
+            if all(log["success"] for log in update["logs"]):
                 spec.effect(self.store, resource, params)
             elif resource.kind in ("Build", "Procedure", "Action", "Repo"):
                 resource.runtime["state"] = "Failed"
         except CoreError as error:
-            update["logs"].append(_log("Task Error", "", "", format_serror(error), False))
+            # A procedure resolves its executions itself and closes their Updates with "Execution error"
+            # (helpers/procedure.rs, handle_resolve_result); a direct call's failure is added by the task monitor.
+            if within_procedure:
+                error = CoreError(error.status, f"Failed at {spec.operation}", [error.error, *error.trace])
+            update["logs"].append(_log("Execution error" if within_procedure else "Task Error", "", "",
+                                       format_serror(error), False))
         finally:
             if claimed:
                 self._claim(resource, spec, -1)
@@ -210,10 +252,16 @@ class Executor:
             update["status"] = "Complete"
             self.cancelled.discard(update["_id"]["$oid"])
 
+    @staticmethod
+    def _next_version(build: Resource, update: dict[str, Any]) -> None:
+        config = build.config
+        version = config["version"]
+        if config.get("auto_increment_version", True):
+            version = {**version, "patch": version["patch"] + 1}
+        update["version"] = version
+
     def _claim(self, resource: Resource, spec: Execution, step: int) -> None:
         if spec.counter:
-            resource.action[spec.busy_flag] = resource.action.get(spec.busy_flag, 0) + step
-        elif spec.kind == "Server" and spec.busy_flag.endswith("_containers"):
             resource.action[spec.busy_flag] = max(0, resource.action.get(spec.busy_flag, 0) + step)
         else:
             resource.action[spec.busy_flag] = step > 0
@@ -225,6 +273,9 @@ class Executor:
         if resource.kind == "Deployment":
             from .views import deployment_image
             fields["image"] = deployment_image(self.store, resource)
+        if spec.kind == "Stack" and params.get("services"):  # api/execute/stack.rs, stack/execute.rs
+            update["logs"].append(_log("Service/s", "", "Execution requested for Stack service/s "
+                                       + ", ".join(params["services"]), "", True))
         failing = resource.runtime.get("failing_stage")
         for stage, command in spec.stages:
             start = now_ms()
@@ -239,38 +290,56 @@ class Executor:
             if not ok:
                 return
 
-    async def _run_procedure(self, user: User, procedure: Resource, update: dict[str, Any]) -> None:
-        """Stages run one after another, the executions inside a stage side by side, each with its own Update."""
-        for number, stage in enumerate(procedure.config.get("stages", []), start=1):
-            if not stage.get("enabled", True):
-                continue
-            start = now_ms()
-            children = []
-            for item in stage.get("executions", []):
-                execution = item["execution"]
-                if not item.get("enabled", True):
+    async def _run_procedure(self, procedure: Resource, update: dict[str, Any]) -> None:
+        """Core's procedure run (api/execute/procedure.rs, helpers/procedure.rs): ONE "Execute procedure" log whose
+        stdout gains a line as each stage and execution starts and finishes, then "Execution ok" or "Execution
+        error". Stages run one after another, the executions inside a stage side by side, each resolved by the
+        procedure user with an Update of its own."""
+        log = _log("Execute procedure", "", f"{_muted('INFO')}: executing procedure '{_bold(procedure.name)}'", "", True)
+        update["logs"].append(log)
+        try:
+            for stage in procedure.config.get("stages", []):
+                if update["_id"]["$oid"] in self.cancelled:
+                    log["stdout"] += f"\n{_muted('ERROR')}: Cancelled before stage: '{_bold(stage['name'])}'"
+                    raise CoreError(500, "Procedure cancelled before completion")
+                if not stage.get("enabled", True):
                     continue
-                if execution["type"] == "Sleep":
-                    await asyncio.sleep(min(execution["params"].get("duration_ms", 0) / 1000, self.delay))
-                    continue
-                children.append(self.start(user, execution["type"], execution["params"],
-                                           operator="000000000000000000000001"))
-            await self._wait_for(children)
-            if update["_id"]["$oid"] in self.cancelled:
-                update["logs"].append(_log(f"Stage {number}: {stage['name']}", "", "", "Procedure cancelled", False, start))
-                return
-            results = [self.store.update_index[c["_id"]["$oid"]] for c in children]
-            ok = all(r["success"] for r in results)
-            stdout = "\n".join(f"{r['operation']} {r['target']['type']} -> {'ok' if r['success'] else 'FAILED'}"
-                               for r in results) or "nothing to run"
-            update["logs"].append(_log(f"Stage {number}: {stage['name']}", f"execute stage {number}", stdout,
-                                       "" if ok else "a stage execution failed", ok, start))
-            if not ok:
-                return
+                log["stdout"] += f"\n{_muted('INFO')}: Executing stage: '{_bold(stage['name'])}'"
+                began = time.monotonic()
+                executions = [item["execution"] for item in stage.get("executions", []) if item.get("enabled", True)]
+                failures = [f for f in await asyncio.gather(*(self._stage_execution(log, e) for e in executions)) if f]
+                elapsed = _elapsed(began)
+                if failures:
+                    raise CoreError(500, f"Failed stage '{_bold(stage['name'])}' execution after {elapsed}", failures[0])
+                log["stdout"] += (f"\n{_muted('INFO')}: {_green('Finished')} stage '{_bold(stage['name'])}' "
+                                  f"execution in {elapsed}")
+        except CoreError as error:
+            update["logs"].append(_log("Execution error", "", "", format_serror(error), False))
+        else:
+            update["logs"].append(_log("Execution ok", "", f"{_muted('INFO')}: The procedure has {_green('completed')} "
+                                       "with no errors", "", True))
 
-    async def _wait_for(self, children: list[dict[str, Any]]) -> None:
-        while any(self.store.update_index[c["_id"]["$oid"]]["status"] != "Complete" for c in children):
-            await asyncio.sleep(max(self.delay / 20, 0.005))
+    async def _stage_execution(self, log: dict[str, Any], execution: dict[str, Any]) -> list[str]:
+        """One execution of a stage; answers the error chain when it failed (empty when it succeeded)."""
+        shown = _debug(execution)
+        log["stdout"] += f"\n{_muted('INFO')}: Executing: {shown}"
+        began = time.monotonic()
+        failure: list[str] = []
+        if execution["type"] == "Sleep":
+            await asyncio.sleep(min(execution["params"].get("duration_ms", 0) / 1000, self.delay))
+        else:
+            procedure_user = User(id=PROCEDURE_USER, username="Procedure", admin=True)
+            try:
+                child, run = self._prepare(procedure_user, execution["type"], execution["params"], PROCEDURE_USER)
+            except CoreError as error:  # no Update at all, e.g. an unknown target
+                failure = [f"{_ERROR_SPAN}: Failed on {shown}", error.error]
+            else:
+                await run
+                if not child["success"]:
+                    failure = [f"{_ERROR_SPAN}: Failed on {shown}", f"{_ERROR_SPAN}: Execution not successful, see "
+                               f"update: '/updates/{child['_id']['$oid']}'"]
+        log["stdout"] += f"\n{_muted('INFO')}: {_green('Finished')} execution in {_elapsed(began)}: {shown}"
+        return failure
 
     def cancel(self, kind: str, key: str, flag: str, update_id: str | None = None) -> None:
         resource = self.store.resolve(kind, key)
@@ -308,3 +377,25 @@ def _output(operation: str, stage: str, resource: Resource, params: dict[str, An
     if stage in ("Docker Pull", "Compose Pull"):
         return ("Status: Image is up to date", "")
     return ("", "")
+
+
+def _debug(execution: dict[str, Any]) -> str:
+    """An execution as Rust's `{:?}` prints it in a procedure's log, e.g. `Sleep(Sleep { duration_ms: 500 })`."""
+    def value(v: Any) -> str:
+        if v is None:
+            return "None"
+        if isinstance(v, bool):
+            return str(v).lower()
+        if isinstance(v, str):
+            return f'"{v}"'
+        if isinstance(v, list):
+            return "[" + ", ".join(value(item) for item in v) + "]"
+        return str(v)
+    kind, params = execution["type"], execution.get("params") or {}
+    return f"{kind}({kind} {{ " + ", ".join(f"{k}: {value(v)}" for k, v in params.items()) + " })"
+
+
+def _elapsed(began: float) -> str:
+    """A duration as Rust's `{:?}` prints it, e.g. `1.876649206s` or `522.717494ms`."""
+    seconds = time.monotonic() - began
+    return f"{seconds:.9f}s" if seconds >= 1 else f"{seconds * 1000:.6f}ms"
