@@ -30,7 +30,8 @@ STARTS = [  # tool, arguments, Komodo operation, target kind, target name
     ("DestroyDeployment", {"id": "canary-api", "confirm": True}, "DestroyDeployment", "Deployment", "canary-api"),
     ("DeployStack", {"id": "logging-stack"}, "DeployStack", "Stack", "logging-stack"),
     ("StartStack", {"id": "logging-stack"}, "StartStack", "Stack", "logging-stack"),
-    ("StopStack", {"id": "db-stack", "services": ["pgbouncer"], "confirm": True}, "StopStack", "Stack", "db-stack"),
+    ("StopStack", {"id": "db-stack", "services": ["pgbouncer"], "confirm": True}, "StopStackService", "Stack",
+     "db-stack"),  # Core records a stack execution naming services under its own operation
     ("RestartStack", {"id": "monitoring-stack"}, "RestartStack", "Stack", "monitoring-stack"),
     ("PullStack", {"id": "monitoring-stack"}, "PullStack", "Stack", "monitoring-stack"),
     ("DestroyStack", {"id": "logging-stack", "remove_orphans": True, "confirm": True}, "DestroyStack", "Stack", "logging-stack"),
@@ -68,15 +69,19 @@ async def test_waiting_reports_progress_and_returns_the_logs(slow_sim):
         progress.append((value, total, message))
 
     async with mcp_client(settings_for(sim.url)) as client:
-        _, started = await call(client, "komodo_execute_Deploy", {"id": "api-v2"})
+        _, started = await call(client, "komodo_execute_Build", {"id": "api-build"})
         result = await client.call_tool("komodo_execute_WaitForJob", {"job_id": started["data"]["job_id"]},
                                         progress_callback=on_progress)
+    steps = ["Clone Repo", "Docker Build", "Docker Push"]
     job = result.structured_content["data"]
     assert job["status"] == "success" and not job["timed_out"]
-    assert [log["name"] for log in job["logs"]] == ["Docker Pull", "Docker Stop", "Docker Run"]
+    assert [log["name"] for log in job["logs"]] == job["steps"] == steps and job["current_step"] is None
     values = [value for value, _, _ in progress]
-    assert values == sorted(set(values)) and values[-1] == 3 and progress[-1][1] == 3
-    assert any("step" in (message or "") for _, _, message in progress)
+    assert values == sorted(set(values)) and values[0] == 0 and values[-1] == 3 and progress[-1][1] == 3
+    # one meaning of steps: while running, the message names the step in progress, numbered from 1
+    assert all(message == f"RunBuild: step {int(value) + 1} of 3, {steps[int(value)]}"
+               for value, _, message in progress[:-1])
+    assert progress[-1][2] == "RunBuild: success"
 
 
 async def test_a_wait_stops_at_its_timeout_with_the_job_still_running(slow_sim):

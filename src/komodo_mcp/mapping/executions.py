@@ -7,23 +7,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .common import human_duration, iso
-from .jobs import JobError, JobStep, job
+from .jobs import JobError, JobStep, job, job_progress
 from .status import JobStatus, job_status
-
-# Komodo's usual stage names per operation, shown as `steps` until the job reports its own.
-EXPECTED_STEPS: dict[str, list[str]] = {
-    "Deploy": ["Docker Pull", "Docker Stop", "Docker Run"],
-    "StartDeployment": ["Docker Start"], "RestartDeployment": ["Docker Restart"], "StopDeployment": ["Docker Stop"],
-    "DestroyDeployment": ["Docker Stop", "Docker Remove"],
-    "DeployStack": ["Compose Pull", "Compose Up"], "StartStack": ["Compose Start"], "StopStack": ["Compose Stop"],
-    "RestartStack": ["Compose Restart"], "PullStack": ["Compose Pull"], "DestroyStack": ["Compose Down"],
-    "RunBuild": ["Clone Repo", "Docker Build", "Docker Push"], "CloneRepo": ["Clone Repo"], "PullRepo": ["Pull Repo"],
-    "BuildRepo": ["Clone Repo", "On Clone"], "RunAction": ["Execute Action"], "RunSync": ["Sync Resources"],
-    "StartAllContainers": ["Start All Containers"], "StopAllContainers": ["Stop All Containers"],
-    "RestartAllContainers": ["Restart All Containers"],
-    **{f"Prune{what}": [f"Prune {what}"] for what in ("Images", "Containers", "Networks", "Volumes", "DockerBuilders",
-                                                     "Buildx", "System")},
-}
 
 
 class JobFields(BaseModel):
@@ -32,7 +17,7 @@ class JobFields(BaseModel):
     status: JobStatus
     operation: str = Field(description="The Komodo execution that was started")
     started_at: str | None
-    steps: list[str] = Field(description="The job's steps: Komodo's usual stages until it reports its own")
+    steps: list[str] = Field(description="The job's steps: those Komodo has logged, then those still expected")
     log_url: str | None = Field(description="The job's page in the Komodo UI")
     estimated_duration: str = Field(description="Range of this target's past runs of the same operation, or "
                                                 "'unknown' without history")
@@ -47,7 +32,7 @@ class JobFields(BaseModel):
 
 
 class ExecutionResult(JobFields):
-    current_step: str | None
+    current_step: str | None = Field(description="The step in progress; null once the job has ended")
 
 
 class DeployResult(ExecutionResult):
@@ -100,7 +85,7 @@ class ProcedureRunResult(JobFields):
     variables: dict[str, str]
     steps_total: int
     steps_completed: int
-    current_step: int = Field(description="1-based number of the stage running now (0 before the first)")
+    current_step: int = Field(description="1-based number of the stage in progress; 0 once the run has ended")
     current_step_name: str | None
 
 
@@ -121,8 +106,8 @@ class CancelResult(BaseModel):
 
 
 def job_fields(update: dict[str, Any], job_id: str, log_url: str | None, estimate: str, message: str,
-               ignored: list[str], waited: bool) -> dict[str, Any]:
-    """The fields every execute result shares, from the job's Update as it stands."""
+               ignored: list[str], waited: bool, planned: list[str] | None = None) -> dict[str, Any]:
+    """The fields every execute result shares, from the job's Update as it stands (`planned`: see job_progress)."""
     logs = update.get("logs", [])
     status = job_status(update)
     if status == "running" and not logs:
@@ -132,18 +117,10 @@ def job_fields(update: dict[str, Any], job_id: str, log_url: str | None, estimat
     detail = job(update, job_id, log_url) if (waited or done) else None
     return {
         "job_id": job_id, "status": status, "operation": update["operation"], "started_at": iso(update["start_ts"]),
-        "steps": [log["stage"] for log in logs] if done else EXPECTED_STEPS.get(update["operation"], []),
+        "steps": job_progress(update, planned).steps,
         "log_url": log_url, "estimated_duration": estimate, "message": message, "ignored_options": ignored,
         "completed_at": iso(end), "duration": human_duration(end - update["start_ts"]) if end else None,
         "success": update.get("success") if done else None, "error": detail.error if detail else None,
         "logs": detail.logs if detail and waited else [],
         "timed_out": waited and not done,
     }
-
-
-def current_step(update: dict[str, Any]) -> str | None:
-    if update.get("status") == "Complete":
-        return None
-    logs = update.get("logs", [])
-    expected = EXPECTED_STEPS.get(update["operation"], [])
-    return expected[len(logs)] if len(logs) < len(expected) else (logs[-1]["stage"] if logs else "starting")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -12,6 +13,27 @@ from .status import JobStatus, job_status
 
 STEP_OUTPUT_CHARS = 4_000
 _TAGS = re.compile(r"<[^>]+>")
+# Komodo's system users (client/core/rs/src/entities/user.rs, `admin_service_user`): ListUpdates shows their raw id
+# as the username.
+SERVICE_USERS = {f"{n:024d}": name for n, name in enumerate((
+    "System", "Procedure", "Action", "Git Webhook", "Auto Redeploy", "Resource Sync", "Stack Wizard",
+    "Build Manager", "Repo Manager"))}
+# The stages Komodo logs per operation (the names Periphery and Core give their logs), planned until logged.
+EXPECTED_STEPS: dict[str, list[str]] = {
+    "Deploy": ["Docker Run"], "PullDeployment": ["Docker Pull"],
+    "StartDeployment": ["Docker Start"], "RestartDeployment": ["Docker Restart"], "StopDeployment": ["Docker Stop"],
+    "DestroyDeployment": ["Docker Stop and Remove"],
+    "DeployStack": ["Compose Pull", "Compose Up"], "StartStack": ["Compose Start"], "StopStack": ["Compose Stop"],
+    "RestartStack": ["Compose Restart"], "PullStack": ["Compose Pull"], "DestroyStack": ["Compose Down"],
+    "RunBuild": ["Clone Repo", "Docker Build", "Docker Push"], "CloneRepo": ["Clone Repo"], "PullRepo": ["Pull Repo"],
+    "BuildRepo": ["Clone Repo", "On Clone"], "RunAction": ["Execute Action"], "RunSync": ["Sync Resources"],
+    "StartAllContainers": ["Start All Containers"], "StopAllContainers": ["Stop All Containers"],
+    "RestartAllContainers": ["Restart All Containers"],
+    **{f"Prune{what}": [f"Prune {what}"] for what in ("Images", "Containers", "Networks", "Volumes", "DockerBuilders",
+                                                     "Buildx", "System")},
+}
+_TRACE_ITEM = re.compile(r"^\t\d+: ", re.MULTILINE)
+_PROCEDURE_STAGE = re.compile(r"^INFO: (Executing stage: |Finished stage )'(.*)'", re.MULTILINE)
 
 
 class JobStep(BaseModel):
@@ -41,13 +63,53 @@ class Job(BaseModel):
     started_at: str | None
     completed_at: str | None
     duration: str | None
-    steps: list[str] = Field(description="Names of the steps run so far")
-    current_step: str | None
+    steps: list[str] = Field(description="The job's steps: those Komodo has logged, then those still expected")
+    current_step: str | None = Field(description="The step in progress; null once the job has ended")
     logs: list[JobStep]
     operator: str
     version: str | None = None
     error: JobError | None = Field(None, description="Why Komodo refused or failed the job, when it did")
     log_url: str | None
+
+
+def base_operation(operation: str) -> str:
+    """A stack execution naming services is recorded as `<X>StackService` (Core's helpers/update.rs); the tool that
+    started it, its steps and its result are those of `<X>Stack`."""
+    return operation.removesuffix("Service") if operation.endswith("StackService") else operation
+
+
+def operator_of(user_id: str, username: str | None = None) -> str:
+    """Who ran an Update: Core's own users by name, others by the name Komodo gave."""
+    return SERVICE_USERS.get(user_id) or username or user_id
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One meaning of "steps" for every job: `steps` are the stages Komodo logs (for a procedure: its stages, which
+    Komodo reports as lines of one log), `finished` how many of them have ended, `current` the one in progress."""
+    steps: list[str]
+    finished: int
+    current: str | None
+
+
+def job_progress(update: dict[str, Any], planned: list[str] | None = None) -> Progress:
+    """Where a job stands. `planned` overrides the usual stages of its operation (a procedure's own stages)."""
+    operation = base_operation(update["operation"])
+    running = update.get("status") != "Complete"
+    planned = planned if planned is not None else EXPECTED_STEPS.get(operation, [])
+    logs = update.get("logs", [])
+    if operation == "RunProcedure":
+        lines = _PROCEDURE_STAGE.findall(plain(logs[0].get("stdout", ""))) if logs else []
+        begun = [name for verb, name in lines if verb.startswith("Executing")]
+        done = [name for verb, name in lines if verb.startswith("Finished")]
+        steps = planned + [name for name in begun if name not in planned]
+        finished = len(done)
+    else:
+        logged = [log["stage"] for log in logs]
+        steps = logged + ([name for name in planned if name not in logged] if running else [])
+        finished = len(logged)
+    return Progress(steps=steps, finished=finished,
+                    current=steps[finished] if running and finished < len(steps) else None)
 
 
 def plain(text: str) -> str:
@@ -66,14 +128,22 @@ def job_error(update: dict[str, Any]) -> JobError | None:
     failed = [log for log in update.get("logs", []) if not log.get("success")]
     if not failed or update.get("status") != "Complete":
         return None
-    message = plain(failed[-1].get("stderr") or failed[-1].get("stdout") or "failed").strip()
-    message = message.removeprefix("ERROR:").strip()
+    message = _one_line(plain(failed[-1].get("stderr") or failed[-1].get("stdout") or "failed").strip())
     if failed[-1].get("stage") == "Task Error":
         if "is busy" in message:
             return JobError(code="CONFLICT", message=message)
         if "does not have required permissions" in message or "admin only" in message.lower():
             return JobError(code="FORBIDDEN", message=message)
-    return JobError(code="INTERNAL_ERROR", message=message.splitlines()[0] if message else "failed")
+    return JobError(code="INTERNAL_ERROR", message=message)
+
+
+def _one_line(text: str) -> str:
+    """Core's `format_serror` ("ERROR: top\n\nTRACE:\n\t1: cause …") in anyhow's one-line form, "top: cause: …",
+    so the cause (e.g. an unreachable server behind "Failed at Deploy") is not lost; other output: its first line."""
+    top, _, trace = text.partition("\n\nTRACE:\n")
+    parts = [top.strip().splitlines()[0] if top.strip() else "failed"]
+    parts += [item.strip().splitlines()[0] for item in _TRACE_ITEM.split(trace) if item.strip()]
+    return ": ".join(part.removeprefix("ERROR:").strip() for part in parts)
 
 
 def job(update: dict[str, Any], job_id: str, log_url: str | None, resource_name: str | None = None,
@@ -82,19 +152,19 @@ def job(update: dict[str, Any], job_id: str, log_url: str | None, resource_name:
     end = update.get("end_ts")
     status = job_status(update)
     version = update.get("version")
+    progress = job_progress(update)
     return Job(
         job_id=job_id, operation=update["operation"], status=status,
         success=update.get("success") if update.get("status") == "Complete" else None,
         resource_type=update["target"]["type"], resource_id=update["target"]["id"], resource_name=resource_name,
         started_at=iso(update["start_ts"]), completed_at=iso(end),
         duration=human_duration((end or 0) - update["start_ts"]) if end else None,
-        steps=[log["stage"] for log in logs],
-        current_step=None if status != "running" else (logs[-1]["stage"] if logs else "starting"),
+        steps=progress.steps, current_step=progress.current,
         logs=[JobStep(name=log["stage"], command=log.get("command", ""), stdout=bounded(plain(log.get("stdout", ""))),
                       stderr=bounded(plain(log.get("stderr", ""))), success=log["success"],
                       started_at=iso(log.get("start_ts")), completed_at=iso(log.get("end_ts")),
                       duration=human_duration(log["end_ts"] - log["start_ts"])
                       if log.get("end_ts") and log.get("start_ts") else None) for log in logs],
-        operator=operator_name or update.get("operator", ""),
+        operator=operator_name or operator_of(update.get("operator", "")),
         version=f"{version['major']}.{version['minor']}.{version['patch']}" if version else None,
         error=job_error(update), log_url=log_url)

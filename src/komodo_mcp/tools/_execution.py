@@ -18,8 +18,8 @@ from pydantic import BaseModel
 
 from ..client import Conflict, Forbidden, gather
 from ..mapping.common import duration_range
-from ..mapping.executions import EXPECTED_STEPS, CancelResult, current_step, job_fields
-from ..mapping.jobs import job_error
+from ..mapping.executions import CancelResult, job_fields
+from ..mapping.jobs import Progress, base_operation, job_error, job_progress
 from ..mapping.status import job_status
 from ._context import PARAM, App
 from ._history import recent_runs
@@ -27,14 +27,21 @@ from ._history import recent_runs
 BUSY_VISIBLE_SECONDS = 2.0
 ESTIMATE_RUNS = 5
 LEVELS = ("None", "Read", "Execute", "Write")
-# Get<X>ActionState flags that mean "an execution is running" (busy.rs).
+# Get<X>ActionState flags Core's busy check counts (client/core/rs/src/busy.rs): not every flag, so a running pull
+# does not refuse a deploy.
 BUSY_FLAGS = {
-    "Deployment": ("pulling", "deploying", "updating", "starting", "restarting", "pausing", "unpausing", "stopping",
-                   "destroying", "renaming"),
-    "Stack": ("pulling", "deploying", "starting", "restarting", "pausing", "unpausing", "stopping", "destroying"),
-    "Build": ("building",), "Repo": ("cloning", "pulling", "building", "renaming"), "Procedure": ("running",),
+    "Server": ("pruning_containers", "pruning_images", "pruning_networks", "pruning_volumes", "starting_containers",
+               "restarting_containers", "pausing_containers", "unpausing_containers", "stopping_containers",
+               "destroying_containers"),
+    "Deployment": ("deploying", "starting", "restarting", "pausing", "unpausing", "stopping", "destroying", "renaming"),
+    "Stack": ("deploying", "starting", "restarting", "pausing", "unpausing", "stopping", "destroying"),
+    "Build": ("building",), "Repo": ("cloning", "pulling", "building"), "Procedure": ("running",),
     "ResourceSync": ("syncing",),
 }
+# Executions Core runs without a busy check (`update_custom(.., false)` in api/execute/action.rs and server.rs).
+NEVER_BUSY = {"RunAction", "StartAllContainers", "RestartAllContainers", "StopAllContainers", "PauseAllContainers",
+              "UnpauseAllContainers", "StartContainer", "RestartContainer", "PauseContainer", "UnpauseContainer",
+              "StopContainer", "DestroyContainer"}
 _start_locks: dict[tuple[str, str], anyio.Lock] = defaultdict(anyio.Lock)
 
 
@@ -58,8 +65,6 @@ class Started:
 
 
 def busy_flags(kind: str, state: dict[str, Any]) -> list[str]:
-    if kind == "Server":
-        return [flag for flag, value in state.items() if value]
     return [flag for flag in BUSY_FLAGS.get(kind, ()) if state.get(flag)]
 
 
@@ -77,7 +82,7 @@ async def start(app: App, kind: str, key: str, operation: str, **params: Any) ->
         if LEVELS.index(level) < LEVELS.index("Execute"):
             raise Forbidden(f"{operation} needs Execute permission on {kind} {name}; this API key has {level}",
                             {"operation": operation, "permission": level})
-        busy = busy_flags(kind, state)
+        busy = [] if operation in NEVER_BUSY else busy_flags(kind, state)
         if busy:
             raise await _busy(app, kind, name, resource_id, busy)
         update = await komodo.execute(operation, **{PARAM[kind]: resource_id}, **params)
@@ -109,7 +114,7 @@ async def _until_komodo_sees_it(app: App, kind: str, resource_id: str, update: d
                 cls = Conflict if error.code == "CONFLICT" else Forbidden
                 raise cls(error.message, {"job_id": job_id, "operation": update["operation"]})
             return
-        if busy_flags(kind, state) or (kind == "Action" and state.get("running", 0) > 0):
+        if any(state.values()):  # its own flag, whether or not Core counts it as busy
             return
         await anyio.sleep(delay)
         delay = min(delay * 2, 0.2)
@@ -125,20 +130,27 @@ async def wait(ctx: Context, app: App, job_id: str, timeout: float) -> tuple[dic
     delay, reported = 0.1, -1.0
     while True:
         update = await app.komodo.read("GetUpdate", id=job_id)
-        logs = update.get("logs", [])
         done = update.get("status") == "Complete"
-        total = max(len(EXPECTED_STEPS.get(update["operation"], [])), len(logs), 1)
-        progress = float(total if done else len(logs))
+        steps = job_progress(update)
+        total = max(len(steps.steps), 1)
+        progress = float(total if done else steps.finished)
         if progress > reported:
-            current = logs[-1]["stage"] if logs else "starting"
-            message = f"{update['operation']}: done" if done else f"step {len(logs) + 1} of {total} after {current}"
-            await ctx.report_progress(progress, float(total), message)
+            await ctx.report_progress(progress, float(total), progress_message(update, steps))
             reported = progress
         remaining = deadline - time.monotonic()
         if done or remaining <= 0:
             return update, not done
         await anyio.sleep(min(delay, remaining))
         delay = min(delay * 1.5, 2.0)
+
+
+def progress_message(update: dict[str, Any], steps: Progress) -> str:
+    """E.g. "Deploy: step 1 of 1, Docker Run", "RunProcedure: step 2 of 3, Wait more", "Deploy: success"."""
+    if update.get("status") == "Complete":
+        return f"{update['operation']}: {job_status(update)}"
+    if steps.current is None:
+        return f"{update['operation']}: running"
+    return f"{update['operation']}: step {steps.finished + 1} of {len(steps.steps)}, {steps.current}"
 
 
 # How each execute tool answers, by the Komodo operation it starts. Tools answer through it, and so does a task's
@@ -161,7 +173,7 @@ async def answer_for_job(app: App, job_id: str) -> BaseModel:
     resource = await app.komodo.read(f"Get{kind}", **{PARAM[kind]: update["target"]["id"]})
     started = Started(resource=resource, update=update, estimate="unknown")
     message = f"{update['operation']} on {resource['name']}: {job_status(update)}"
-    return ANSWERS[update["operation"]](app, started, message, update=update, waited=True)
+    return ANSWERS[base_operation(update["operation"])](app, started, message, update=update, waited=True)
 
 
 def result_fields(app: App, started: Started, message: str, ignored: list[str] | None = None,
@@ -169,7 +181,7 @@ def result_fields(app: App, started: Started, message: str, ignored: list[str] |
     """The fields every execute result shares; `update` is the job's latest state when the call waited."""
     update = update or started.update
     return {**job_fields(update, started.job_id, app.ui_link("updates", started.job_id), started.estimate, message,
-                         ignored or [], waited), "current_step": current_step(update)}
+                         ignored or [], waited), "current_step": job_progress(update).current}
 
 
 # Which Komodo call cancels a running job, by the job's operation.

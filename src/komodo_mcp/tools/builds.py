@@ -85,12 +85,21 @@ async def build(ctx: Context, id: BuildId, options: BuildOptions | None = None) 
 @answers("RunBuild")
 def _build_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
                   update: dict[str, Any] | None = None, waited: bool = False) -> BuildResult:
-    version = started.update.get("version")
+    version = (update or started.update).get("version") or _version_to_build(started.resource["config"])
     info = started.resource.get("info") or {}
     return BuildResult(**result_fields(app, started, message, ignored, update, waited), build_id=started.id,
                        build_name=started.name, build_number=version["patch"] if version else None,
                        commit=info.get("latest_hash") or info.get("built_hash"),
                        branch=started.resource["config"].get("branch", ""), stream_url=_ws_url(app.settings.url))
+
+
+def _version_to_build(config: dict[str, Any]) -> dict[str, int] | None:
+    """Core puts the version on the Update only once the build has begun (api/execute/build.rs); until then it is
+    the one RunBuild is about to build."""
+    version = config.get("version")
+    if version and config.get("auto_increment_version", True):
+        return {**version, "patch": version["patch"] + 1}
+    return version
 
 
 def _ws_url(core_url: str) -> str | None:

@@ -13,7 +13,7 @@ from ..mapping.builds import version_text
 from ..mapping.common import iso
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import CancelResult
-from ..mapping.jobs import Job, job
+from ..mapping.jobs import Job, job, operator_of
 from ..mapping.models import Page, UpdateItem
 from ..mapping.status import job_status
 from ._context import PARAM, App, app_of
@@ -66,7 +66,7 @@ async def list_updates(
     return ok(UpdatePage(
         items=[UpdateItem(job_id=u["id"], operation=u["operation"], status=job_status(u), success=u["success"],
                           resource_type=u["target"]["type"], resource_id=u["target"]["id"],
-                          started_at=iso(u["start_ts"]), operator=u["username"],
+                          started_at=iso(u["start_ts"]), operator=operator_of(u["operator"], u["username"]),
                           version=version_text(u.get("version"))) for u in chunk],
         total=len(updates), page=page, pageSize=page_size, totalPages=ceil(len(updates) / page_size),
         note=f"only the newest {len(updates)} updates were counted; narrow with filters" if capped else None))

@@ -11,6 +11,7 @@ from ..client import KomodoClient, gather
 from ..mapping.automation import procedure_detail, procedure_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ProcedureRunResult
+from ..mapping.jobs import job_progress
 from ..mapping.models import Page, ProcedureDetail, ProcedureItem
 from ..mapping.status import ProcedureTrigger
 from ._context import PARAM, App, app_of
@@ -102,15 +103,14 @@ def _procedure_result(app: App, started: Started, message: str, ignored: list[st
                       update: dict[str, Any] | None = None, waited: bool = False, timeout: int | None = None,
                       variables: dict[str, str] | None = None) -> ProcedureRunResult:
     update = update or started.update
-    stages = _stages(started.resource["config"])
-    logs = update.get("logs", [])
-    done = update.get("status") == "Complete"
+    # Komodo reports a procedure's stages as lines of its one "Execute procedure" log (helpers/procedure.rs).
+    progress = job_progress(update, _stages(started.resource["config"]))
     fields = result_fields(app, started, message, ignored, update, waited)
-    fields.update(steps=stages, current_step=len(logs) if done else min(len(logs) + 1, len(stages)),
-                  current_step_name=None if done or len(logs) >= len(stages) else stages[len(logs)])
+    fields.update(steps=progress.steps, current_step_name=progress.current,
+                  current_step=progress.finished + 1 if progress.current else 0)
     return ProcedureRunResult(**fields, execution_id=started.job_id, procedure_id=started.id,
                               procedure_name=started.name, timeout=timeout, variables=variables or {},
-                              steps_total=len(stages), steps_completed=sum(1 for log in logs if log["success"]))
+                              steps_total=len(progress.steps), steps_completed=progress.finished)
 
 
 class ExecutionInput(BaseModel):
