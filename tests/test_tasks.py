@@ -134,3 +134,15 @@ def test_another_replica_serves_the_task(slow_sim, mcp_url):
     finally:
         replica.stop()
     assert done["status"] == "completed"
+
+
+def test_a_task_of_a_stack_job_naming_services_runs_to_its_result(slow_sim, mcp_url):
+    """Core records it as DeployStackService (helpers/update.rs); the task still answers the DeployStack result."""
+    created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_DeployStack", "task": {}, "arguments": {
+        "id": "monitoring-stack", "services": ["grafana"]}}, LEGACY)["result"]["task"]
+    assert rpc(mcp_url, "tasks/get", {"taskId": created["taskId"]}, LEGACY)["result"]["status"] == "working"
+    result = rpc(mcp_url, "tasks/result", {"taskId": created["taskId"]}, LEGACY)["result"]
+    data = result["structuredContent"]["data"]
+    assert not result["isError"] and (data["operation"], data["status"], data["services"]) == (
+        "DeployStackService", "success", ["grafana"])
+    assert data["steps"] == ["Service/s", "Compose Pull", "Compose Up"] and data["current_step"] is None

@@ -32,6 +32,7 @@ EXPECTED_STEPS: dict[str, list[str]] = {
     **{f"Prune{what}": [f"Prune {what}"] for what in ("Images", "Containers", "Networks", "Volumes", "DockerBuilders",
                                                      "Buildx", "System")},
 }
+_SERVICES_REQUESTED = "Execution requested for Stack service/s "
 _TRACE_ITEM = re.compile(r"^\t\d+: ", re.MULTILINE)
 _PROCEDURE_STAGE = re.compile(r"^INFO: (Executing stage: |Finished stage )'(.*)'", re.MULTILINE)
 
@@ -76,6 +77,15 @@ def base_operation(operation: str) -> str:
     """A stack execution naming services is recorded as `<X>StackService` (Core's helpers/update.rs); the tool that
     started it, its steps and its result are those of `<X>Stack`."""
     return operation.removesuffix("Service") if operation.endswith("StackService") else operation
+
+
+def requested_services(update: dict[str, Any]) -> list[str]:
+    """The services a stack job was asked to act on, from the "Service/s" log Core writes first (api/execute/
+    stack.rs); empty for a job on the whole stack."""
+    for log in update.get("logs", []):
+        if log["stage"] == "Service/s":
+            return log.get("stdout", "").removeprefix(_SERVICES_REQUESTED).split(", ")
+    return []
 
 
 def operator_of(user_id: str, username: str | None = None) -> str:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from ..client import KomodoError, gather
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import StackResult
+from ..mapping.jobs import requested_services
 from ..mapping.models import LogOutput, Page, StackDetail, StackItem
 from ..mapping.stacks import compose_content, stack_detail, stack_item
 from ..mapping.status import STACK, StackStatus
@@ -76,8 +77,8 @@ async def get_stack_log(
 def _stack_result(app: App, started: Started, message: str, services: list[str] = [],  # noqa: B006
                   update: dict[str, Any] | None = None, waited: bool = False) -> StackResult:
     return StackResult(**result_fields(app, started, message, None, update, waited), stack_id=started.id,
-                       stack_name=started.name,
-                       server_id=started.resource["config"].get("server_id", ""), services=services)
+                       stack_name=started.name, server_id=started.resource["config"].get("server_id", ""),
+                       services=services or requested_services(update or started.update))
 
 
 def _what(name: str, services: list[str]) -> str:
