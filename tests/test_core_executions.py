@@ -239,3 +239,12 @@ async def test_starting_a_servers_containers_is_never_refused_as_busy(slow_sim):
     assert not first[0] and not second[0], second[1]
     for _, body in (first, second):
         assert wait_complete(slow_sim.url, body["data"]["job_id"])["success"]
+
+
+async def test_listing_a_stack_operation_includes_its_service_form(sim):
+    async with mcp_client(settings_for(sim.url)) as client:
+        _, started = await call(client, "komodo_execute_RestartStack", {"id": "db-stack", "services": ["pgbouncer"]})
+        _, feed = await call(client, "komodo_read_ListUpdates", {"operation": "RestartStack", "resource_type": "stack",
+                                                                 "resource_id": "db-stack"})
+    assert [(item["job_id"], item["operation"]) for item in feed["data"]["items"]] == [
+        (started["data"]["job_id"], "RestartStackService")]

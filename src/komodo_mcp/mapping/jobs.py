@@ -32,6 +32,8 @@ EXPECTED_STEPS: dict[str, list[str]] = {
     **{f"Prune{what}": [f"Prune {what}"] for what in ("Images", "Containers", "Networks", "Volumes", "DockerBuilders",
                                                      "Buildx", "System")},
 }
+# The stack executions Core records as `<X>StackService` when they name services (helpers/update.rs).
+_STACK_VERBS = ("Deploy", "Pull", "Start", "Restart", "Pause", "Unpause", "Stop", "Destroy")
 _SERVICES_REQUESTED = "Execution requested for Stack service/s "
 _TRACE_ITEM = re.compile(r"^\t\d+: ", re.MULTILINE)
 _PROCEDURE_STAGE = re.compile(r"^INFO: (Executing stage: |Finished stage )'(.*)'", re.MULTILINE)
@@ -77,6 +79,12 @@ def base_operation(operation: str) -> str:
     """A stack execution naming services is recorded as `<X>StackService` (Core's helpers/update.rs); the tool that
     started it, its steps and its result are those of `<X>Stack`."""
     return operation.removesuffix("Service") if operation.endswith("StackService") else operation
+
+
+def operations_named(operation: str) -> list[str]:
+    """The operations Core records an execution under: a stack execution also as its `<X>StackService` form."""
+    stack_execution = operation.endswith("Stack") and operation.removesuffix("Stack") in _STACK_VERBS
+    return [operation, f"{operation}Service"] if stack_execution else [operation]
 
 
 def requested_services(update: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from ..mapping.builds import version_text
 from ..mapping.common import iso
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import CancelResult
-from ..mapping.jobs import Job, job, operator_of
+from ..mapping.jobs import Job, job, operations_named, operator_of
 from ..mapping.models import Page, UpdateItem
 from ..mapping.status import job_status
 from ._context import PARAM, App, app_of
@@ -60,7 +60,8 @@ async def list_updates(
                                  {"fields": [{"field": "resource_type", "message": "required with resource_id"}]})
         query["target.id"] = await app.resolve_id(kind_of(resource_type), resource_id)
     if operation:
-        query["operation"] = operation
+        names = operations_named(operation)
+        query["operation"] = names[0] if len(names) == 1 else {"$in": names}
     updates, capped = await _updates(app.komodo, query)
     chunk = updates[(page - 1) * page_size:page * page_size]
     return ok(UpdatePage(
