@@ -21,6 +21,7 @@ from komodo_mcp.mapping.jobs import Progress, base_operation, job_error, job_pro
 from komodo_sim import AsgiThread
 
 from .conftest import call, mcp_client, settings_for
+from .test_simulator import call as sim_call
 from .test_simulator import ok, wait_complete
 from .test_tasks import serve_mcp
 from .wire import LEGACY, MODERN, rpc
@@ -248,3 +249,19 @@ async def test_listing_a_stack_operation_includes_its_service_form(sim):
                                                                  "resource_id": "db-stack"})
     assert [(item["job_id"], item["operation"]) for item in feed["data"]["items"]] == [
         (started["data"]["job_id"], "RestartStackService")]
+
+
+def test_cancels_fail_and_stop_as_in_core(slow_sim):
+    url = slow_sim.url
+    nothing = sim_call(url, "execute", "CancelBuild", {"build": "api-build"})
+    assert (nothing.status_code, nothing.json()["error"]) == (500, "No build in progress")  # before any Update
+    no_run = ok(url, "execute", "CancelProcedure", {"procedure": "daily-backup"})  # fails inside its Update
+    assert [(log["stage"], log["success"]) for log in no_run["logs"]] == [("Task Error", False)]
+    assert plain(no_run["logs"][0]["stderr"]) == "ERROR: Procedure run cancel token not found"
+    build = ok(url, "execute", "RunBuild", {"build": "api-build"})
+    cancel = ok(url, "execute", "CancelBuild", {"build": "api-build"})
+    assert [log["stage"] for log in cancel["logs"]] == ["Cancel Triggered", "Cancel acknowledged"]
+    again = sim_call(url, "execute", "CancelBuild", {"build": "api-build"})
+    assert (again.status_code, again.json()["error"]) == (500, "Build has already been cancelled")
+    stopped = wait_complete(url, build["_id"]["$oid"])["logs"][-1]
+    assert (stopped["stage"], stopped["stderr"]) == ("Build Cancelled", "User cancelled build during image build step")

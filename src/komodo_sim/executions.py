@@ -159,6 +159,38 @@ EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
           ("System", "system", "docker system prune -a -f"))),
 )}
 
+@dataclass(frozen=True)
+class Cancel:
+    """One of Core's cancel executions (api/execute/build.rs, repo.rs, procedure.rs, action.rs)."""
+    operation: str
+    kind: str
+    param: str
+    cancels: str  # the operation it stops
+    triggered: tuple[str, str]  # the cancel Update's log: stage, text
+    nothing_running: str  # Core's text when nothing runs
+    stopped: tuple[str, str]  # the log that ends the cancelled job: stage, error text
+    already: str = ""  # set for the cancels Core validates before any Update exists
+    acknowledged: str = ""  # what the job's cancel loop adds to the cancel's Update when it stops
+
+
+CANCELS: dict[str, Cancel] = {c.operation: c for c in (
+    Cancel("CancelBuild", "Build", "build", "RunBuild", ("Cancel Triggered", "The build cancel has been triggered"),
+           "No build in progress", ("Build Cancelled", "User cancelled build during image build step"),
+           "Build has already been cancelled",
+           "The build cancellation has been queued, it may still take some time."),
+    Cancel("CancelRepoBuild", "Repo", "repo", "BuildRepo",
+           ("cancel triggered", "the repo build cancel has been triggered"), "No repo build in progress",
+           ("build cancelled", "user cancelled build during repo clone"), "Repo build has already been cancelled",
+           "The repo build cancellation has been queued, it may still take some time."),
+    Cancel("CancelProcedure", "Procedure", "procedure", "RunProcedure",
+           ("Cancel Triggered", "Procedure cancel has been triggered. The procedure will exit after the currently "
+                                "running stage is complete."), "Procedure run cancel token not found",
+           ("Execution error", "Procedure cancelled before completion")),
+    Cancel("CancelAction", "Action", "action", "RunAction", ("Cancel Triggered", "The action cancel has been triggered."),
+           "Action run cancel token not found", ("Execute Action", "Command cancelled (process group killed)")),
+)}
+CANCEL_OF = {c.cancels: c for c in CANCELS.values()}
+
 # The action-state flags Core's `Busy` trait counts (client/core/rs/src/busy.rs): not every flag. A pull, a
 # deployment's `updating`/`renaming`, a repo's `renaming` and a server's builder/buildx/system prune never make
 # their resource busy; an Action is busy while it runs but RunAction is never refused.
@@ -281,7 +313,8 @@ class Executor:
             start = now_ms()
             await asyncio.sleep(self.delay / max(1, len(spec.stages)))
             if update["_id"]["$oid"] in self.cancelled:
-                update["logs"].append(_log(stage, "", "", "Build cancelled by user", False, start))
+                stopped_stage, text = CANCEL_OF[spec.operation].stopped
+                update["logs"].append(_log(stopped_stage, "", "", text, False, start))
                 return
             ok = stage != failing
             stdout, stderr = _output(spec.operation, stage, resource, params) if ok else (
@@ -301,7 +334,7 @@ class Executor:
             for stage in procedure.config.get("stages", []):
                 if update["_id"]["$oid"] in self.cancelled:
                     log["stdout"] += f"\n{_muted('ERROR')}: Cancelled before stage: '{_bold(stage['name'])}'"
-                    raise CoreError(500, "Procedure cancelled before completion")
+                    raise CoreError(500, CANCEL_OF["RunProcedure"].stopped[1])
                 if not stage.get("enabled", True):
                     continue
                 log["stdout"] += f"\n{_muted('INFO')}: Executing stage: '{_bold(stage['name'])}'"
@@ -341,16 +374,39 @@ class Executor:
         log["stdout"] += f"\n{_muted('INFO')}: {_green('Finished')} execution in {_elapsed(began)}: {shown}"
         return failure
 
-    def cancel(self, kind: str, key: str, flag: str, update_id: str | None = None) -> None:
-        resource = self.store.resolve(kind, key)
-        running = [u for u in self.store.updates[::-1] if u["status"] == "InProgress"
-                   and u["target"] == resource.target() and (update_id is None or u["_id"]["$oid"] == update_id)]
-        if not resource.action.get(flag) or not running:
-            raise CoreError(500, f"No {kind.lower()} in progress")
-        for update in running:
-            if update["_id"]["$oid"] in self.cancelled:
-                raise CoreError(500, f"{kind} has already been cancelled")
-            self.cancelled.add(update["_id"]["$oid"])
+    def cancel(self, user: User, cancel: Cancel, resource: Resource, update_id: str | None = None) -> dict[str, Any]:
+        """A build or repo build is checked before any Update exists (an HTTP error); any other failure ends inside
+        the cancel's own Update, as for every execution."""
+        target = resource.target()
+        running = [u for u in self.store.updates[::-1]
+                   if u["status"] == "InProgress" and u["operation"] == cancel.cancels and u["target"] == target]
+        if cancel.already:
+            if not running:
+                raise CoreError(500, cancel.nothing_running)
+            if any(u["operation"] == cancel.operation and u["target"] == target
+                   and u["start_ts"] >= running[0]["start_ts"] for u in self.store.updates):
+                raise CoreError(500, cancel.already)
+        update = {"_id": {"$oid": new_id()}, "operation": cancel.operation, "start_ts": now_ms(), "success": True,
+                  "operator": user.id, "target": target, "logs": [], "end_ts": None, "status": "InProgress"}
+        self.store.add_update(update)
+        try:
+            if not self.store.can(user, resource, "Execute"):
+                raise forbidden(resource.kind, "Execute")
+            if cancel.operation == "CancelAction":  # only an action's cancel may name the run
+                if not update_id and not running:
+                    raise CoreError(500, "No active run to cancel found")
+                running = [u for u in running if update_id in (None, u["_id"]["$oid"])]
+            if not running:
+                raise CoreError(500, cancel.nothing_running)
+            self.cancelled.update(u["_id"]["$oid"] for u in running)
+            stage, text = cancel.triggered
+            update["logs"].append(_log(stage, "", text, "", True))
+            if cancel.acknowledged:
+                update["logs"].append(_log("Cancel acknowledged", "", cancel.acknowledged, "", True))
+        except CoreError as error:
+            update["logs"].append(_log("Task Error", "", "", format_serror(error), False))
+        update.update(success=all(log["success"] for log in update["logs"]), end_ts=now_ms(), status="Complete")
+        return copy.deepcopy(update)
 
     async def aclose(self) -> None:
         for task in list(self.tasks):

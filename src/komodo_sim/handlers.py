@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import BadParams, CoreError, admin_only, busy, not_found
-from .executions import EXECUTIONS, is_busy
+from .executions import CANCELS, EXECUTIONS, Cancel, is_busy
 from .mongo import matches
 from .seed import default_config, default_info
 from .state import KINDS, SYSTEM_OPERATORS, Resource, User, is_object_id, new_id, now_ms
@@ -740,19 +740,13 @@ for _operation in EXECUTIONS:
     _register_execution(_operation)
 
 
-def _cancel(kind: str, operation: str, flag: str) -> Handler:
+def _register_cancel(cancel: Cancel) -> None:
     def handler(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
-        key = required(params, PARAM[kind])
-        resource = sim.store.resolve(kind, key)
-        if not sim.store.can(user, resource, "Execute"):
-            raise CoreError(500, f"User does not have required permissions on this {kind}. "
-                                 "Must have at least Execute permissions")
-        sim.executor.cancel(kind, key, flag, params.get("update_id"))
-        return _write_update(sim, user, operation, resource.target(), [f"cancelled {kind.lower()} {resource.name}"])
-    return handler
+        resource = sim.store.resolve(cancel.kind, required(params, cancel.param))
+        return sim.executor.cancel(user, cancel, resource, params.get("update_id"))
+
+    EXECUTE[cancel.operation] = handler
 
 
-EXECUTE["CancelBuild"] = _cancel("Build", "CancelBuild", "building")
-EXECUTE["CancelRepoBuild"] = _cancel("Repo", "CancelRepoBuild", "building")
-EXECUTE["CancelProcedure"] = _cancel("Procedure", "CancelProcedure", "running")
-EXECUTE["CancelAction"] = _cancel("Action", "CancelAction", "running")
+for _cancel in CANCELS.values():
+    _register_cancel(_cancel)
