@@ -265,3 +265,27 @@ def test_cancels_fail_and_stop_as_in_core(slow_sim):
     assert (again.status_code, again.json()["error"]) == (500, "Build has already been cancelled")
     stopped = wait_complete(url, build["_id"]["$oid"])["logs"][-1]
     assert (stopped["stage"], stopped["stderr"]) == ("Build Cancelled", "User cancelled build during image build step")
+
+
+def test_a_procedures_batch_execution_runs_on_every_matching_resource(sim):
+    ok(sim.url, "write", "CreateProcedure", {"name": "deploy-apis", "config": {"stages": [
+        {"name": "apis", "enabled": True, "executions": [
+            {"enabled": True, "execution": {"type": "BatchDeploy", "params": {"pattern": "api-*"}}}]}]}})
+    run = ok(sim.url, "execute", "RunProcedure", {"procedure": "deploy-apis"})
+    done = wait_complete(sim.url, run["_id"]["$oid"])
+    assert done["success"]
+    executing = [line for line in plain(done["logs"][0]["stdout"]).splitlines() if line.startswith("INFO: Executing: ")]
+    assert executing == ['INFO: Executing: Deploy(Deploy { deployment: "api-v1" })',
+                         'INFO: Executing: Deploy(Deploy { deployment: "api-v2" })']
+    deploys = ok(sim.url, "read", "ListUpdates", {"query": {"operation": "Deploy",
+                                                            "operator": "000000000000000000000001"}})["updates"]
+    assert len(deploys) == 2 and all(u["start_ts"] >= run["start_ts"] for u in deploys)
+
+
+def test_a_procedure_step_the_simulator_does_not_model_fails_instead_of_hanging(sim):
+    ok(sim.url, "write", "CreateProcedure", {"name": "rotate", "config": {"stages": [
+        {"name": "keys", "enabled": True, "executions": [
+            {"enabled": True, "execution": {"type": "RotateCoreKeys", "params": {}}}]}]}})
+    done = wait_complete(sim.url, ok(sim.url, "execute", "RunProcedure", {"procedure": "rotate"})["_id"]["$oid"])
+    assert [log["stage"] for log in done["logs"]] == ["Execute procedure", "Execution error"]
+    assert "the simulator does not run RotateCoreKeys" in plain(done["logs"][1]["stderr"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import fnmatch
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Coroutine
@@ -339,7 +341,8 @@ class Executor:
                     continue
                 log["stdout"] += f"\n{_muted('INFO')}: Executing stage: '{_bold(stage['name'])}'"
                 began = time.monotonic()
-                executions = [item["execution"] for item in stage.get("executions", []) if item.get("enabled", True)]
+                executions = [single for item in stage.get("executions", []) if item.get("enabled", True)
+                              for single in self._expand(item["execution"])]
                 failures = [f for f in await asyncio.gather(*(self._stage_execution(log, e) for e in executions)) if f]
                 elapsed = _elapsed(began)
                 if failures:
@@ -352,6 +355,18 @@ class Executor:
             update["logs"].append(_log("Execution ok", "", f"{_muted('INFO')}: The procedure has {_green('completed')} "
                                        "with no errors", "", True))
 
+    def _expand(self, execution: dict[str, Any]) -> list[dict[str, Any]]:
+        """A Batch<X> execution runs <X> on every resource its pattern matches (helpers/procedure.rs,
+        `extend_batch_exection`; names by wildcard or \\regex\\, resource/mod.rs)."""
+        single = execution["type"].removeprefix("Batch")
+        if single == execution["type"] or single not in EXECUTIONS:
+            return [execution]
+        spec = EXECUTIONS[single]
+        patterns = _string_list(execution.get("params", {}).get("pattern", ""))
+        names = sorted(r.name for r in self.store.resources[spec.kind].values()
+                       if any(_name_matches(pattern, r.name) for pattern in patterns))
+        return [{"type": single, "params": {spec.param: name}} for name in names]
+
     async def _stage_execution(self, log: dict[str, Any], execution: dict[str, Any]) -> list[str]:
         """One execution of a stage; answers the error chain when it failed (empty when it succeeded)."""
         shown = _debug(execution)
@@ -360,6 +375,8 @@ class Executor:
         failure: list[str] = []
         if execution["type"] == "Sleep":
             await asyncio.sleep(min(execution["params"].get("duration_ms", 0) / 1000, self.delay))
+        elif execution["type"] not in EXECUTIONS:  # an execution the simulator does not model: it fails, visibly
+            failure = [f"{_ERROR_SPAN}: Failed on {shown}", f"the simulator does not run {execution['type']}"]
         else:
             procedure_user = User(id=PROCEDURE_USER, username="Procedure", admin=True)
             try:
@@ -455,3 +472,16 @@ def _elapsed(began: float) -> str:
     """A duration as Rust's `{:?}` prints it, e.g. `1.876649206s` or `522.717494ms`."""
     seconds = time.monotonic() - began
     return f"{seconds:.9f}s" if seconds >= 1 else f"{seconds * 1000:.6f}ms"
+
+
+def _string_list(source: str) -> list[str]:
+    """Core's `parse_string_list` (client/core/rs/src/parsers.rs): lines and commas, `#` comments dropped."""
+    lines = [line.strip() for line in source.split("\n")]
+    entries = [line.split(" #")[0] for line in lines if line and not line.startswith("#")]
+    return [entry.strip() for line in entries for entry in line.split(",") if entry.strip()]
+
+
+def _name_matches(pattern: str, name: str) -> bool:
+    if len(pattern) > 1 and pattern.startswith("\\") and pattern.endswith("\\"):
+        return re.search(pattern[1:-1], name) is not None
+    return fnmatch.fnmatchcase(name, pattern)
