@@ -289,3 +289,11 @@ def test_a_procedure_step_the_simulator_does_not_model_fails_instead_of_hanging(
     done = wait_complete(sim.url, ok(sim.url, "execute", "RunProcedure", {"procedure": "rotate"})["_id"]["$oid"])
     assert [log["stage"] for log in done["logs"]] == ["Execute procedure", "Execution error"]
     assert "the simulator does not run RotateCoreKeys" in plain(done["logs"][1]["stderr"])
+
+
+async def test_a_deployments_history_names_cores_procedure_user(core):
+    async with mcp_client(settings_for(core)) as client:
+        error, body = await call(client, "komodo_read_GetDeployment", {"id": "web"})
+    assert not error, body
+    history = {entry["job_id"]: entry["deployed_by"] for entry in body["data"]["deployment_history"]}
+    assert history == {DEPLOY_BY_PROCEDURE: "Procedure", "6b0dd5eaf2d87327c972e239": "admin"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..client import KomodoClient, gather
+from ..mapping.jobs import operator_of
 
 
 async def recent_runs(komodo: KomodoClient, kind: str, resource_id: str, operations: tuple[str, ...],
@@ -14,4 +15,5 @@ async def recent_runs(komodo: KomodoClient, kind: str, resource_id: str, operati
     query["operation"] = operations[0] if len(operations) == 1 else {"$in": list(operations)}
     listed = (await komodo.read("ListUpdates", query=query))["updates"][:limit]
     fulls = await gather(*(komodo.read("GetUpdate", id=item["id"]) for item in listed))
-    return [{**full, "id": item["id"], "username": item["username"]} for item, full in zip(listed, fulls)]
+    return [{**full, "id": item["id"], "username": operator_of(item["operator"], item["username"])}
+            for item, full in zip(listed, fulls)]
