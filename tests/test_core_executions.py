@@ -297,3 +297,13 @@ async def test_a_deployments_history_names_cores_procedure_user(core):
     assert not error, body
     history = {entry["job_id"]: entry["deployed_by"] for entry in body["data"]["deployment_history"]}
     assert history == {DEPLOY_BY_PROCEDURE: "Procedure", "6b0dd5eaf2d87327c972e239": "admin"}
+
+
+def test_starting_all_containers_logs_each_container_then_cores_summary(sim):
+    containers = ok(sim.url, "read", "ListContainers", {"server": "staging-web"})
+    started = ok(sim.url, "execute", "StartAllContainers", {"server": "staging-web"})
+    done = wait_complete(sim.url, started["_id"]["$oid"])
+    assert containers and [(log["stage"], log["command"]) for log in done["logs"][:-1]] == [
+        (f"docker start -- {c['name']}",) * 2 for c in containers]
+    assert (done["logs"][-1]["stage"], done["logs"][-1]["stdout"]) == (
+        "Start All Containers", "All containers have been started on the host.")

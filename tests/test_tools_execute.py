@@ -72,7 +72,7 @@ async def test_waiting_reports_progress_and_returns_the_logs(slow_sim):
         _, started = await call(client, "komodo_execute_Build", {"id": "api-build"})
         result = await client.call_tool("komodo_execute_WaitForJob", {"job_id": started["data"]["job_id"]},
                                         progress_callback=on_progress)
-    steps = ["Clone Repo", "Docker Build", "Docker Push"]
+    steps = ["Clone Repo", "Latest Commit", "Docker Build"]
     job = result.structured_content["data"]
     assert job["status"] == "success" and not job["timed_out"]
     assert [log["name"] for log in job["logs"]] == job["steps"] == steps and job["current_step"] is None

@@ -85,6 +85,17 @@ def _containers_on(state: str, status: str) -> Effect:
     return effect
 
 
+def _container_names(store: Store, server: Resource) -> list[str]:
+    """The containers on `server`: each deployed deployment's, and each stack service's (compose's `<project>-<service>-1`)."""
+    names = [resource.name for resource in store.resources["Deployment"].values()
+             if resource.config.get("server_id") == server.id
+             and resource.runtime.get("state") not in ("not_deployed", "unknown", None)]
+    names += [f"{stack.name}-{service['service']}-1" for stack in store.resources["Stack"].values()
+              if stack.config.get("server_id") == server.id for service in stack.runtime.get("services", [])
+              if service.get("state") not in ("down", "unknown", None)]
+    return sorted(names)
+
+
 def _ran(store: Store, resource: Resource, params: dict[str, Any]) -> None:
     resource.runtime.update(state="Ok", last_run_at=now_ms())
 
@@ -100,12 +111,14 @@ class Execution:
     # Counts concurrent runs and never refuses one: Core's `update_custom(.., busy_check: false)` (api/execute/
     # action.rs, server.rs for the container executions).
     counter: bool = False
+    per_container: tuple[str, str] | None = None  # a stage and its command run on each container of the server
 
 
 # Periphery pulls, stops and removes the old container inside RunContainer and logs only the run
 # (bin/periphery/src/api/container/run.rs); RemoveContainer is one shell command (api/container/mod.rs).
 _DEPLOY_STAGES = (("Docker Run", "docker run -d --name {name} --restart unless-stopped {image}"),)
 _COMPOSE = "docker compose -p {name} -f compose.yaml"
+_LATEST_COMMIT = ("Latest Commit", "git rev-parse --short HEAD && git log -1 --pretty=%B")
 
 EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
     Execution("Deploy", "Deployment", "deployment", "deploying", _DEPLOY_STAGES, _deployed),
@@ -130,29 +143,36 @@ EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
               _stack_services("exited", "stopped")),
     Execution("DestroyStack", "Stack", "stack", "destroying", (("Compose Down", _COMPOSE + " down"),),
               _stack_services("exited", "down")),
+    # Git logs of lib/git (clone.rs, pull.rs) and the build's of bin/periphery/src/api/build (the push is part of
+    # `docker build --push`, not a stage of its own).
     Execution("RunBuild", "Build", "build", "building",
-              (("Clone Repo", "git clone https://{git_provider}/{repo} -b {branch}"),
-               ("Docker Build", "docker build -t {image_name} -f {dockerfile_path} {build_path}"),
-               ("Docker Push", "docker push {image_name}")), _built),
-    Execution("CloneRepo", "Repo", "repo", "cloning", (("Clone Repo", "git clone https://{git_provider}/{repo}"),),
-              _set(state="Ok")),
-    Execution("PullRepo", "Repo", "repo", "pulling", (("Pull Repo", "git pull origin {branch}"),), _set(state="Ok")),
+              (("Clone Repo", "git clone https://{git_provider}/{repo} -b {branch}"), _LATEST_COMMIT,
+               ("Docker Build", "docker build -t {image_name} -f {dockerfile_path} --push {build_path}")), _built),
+    Execution("CloneRepo", "Repo", "repo", "cloning",
+              (("Clone Repo", "git clone https://{git_provider}/{repo}"), _LATEST_COMMIT), _set(state="Ok")),
+    Execution("PullRepo", "Repo", "repo", "pulling",
+              (("Set Git Remote", "git remote set-url origin https://{git_provider}/{repo}"),
+               ("Git Fetch", "git fetch --all"), ("Checkout branch", "git checkout -f {branch}"),
+               ("Git pull", "git pull --rebase --force origin {branch}"), _LATEST_COMMIT), _set(state="Ok")),
     Execution("BuildRepo", "Repo", "repo", "building",
-              (("Clone Repo", "git clone https://{git_provider}/{repo}"), ("On Clone", "sh build.sh")), _set(state="Ok")),
+              (("Clone Repo", "git clone https://{git_provider}/{repo}"), _LATEST_COMMIT, ("On Clone", "sh build.sh")),
+              _set(state="Ok")),
     Execution("RunProcedure", "Procedure", "procedure", "running", (), _ran),
     Execution("RunAction", "Action", "action", "running", (("Execute Action", "deno run --allow-all action.ts"),),
               _ran, counter=True),
     Execution("RunSync", "ResourceSync", "sync", "syncing", (("Sync Resources", "komodo sync execute"),),
               _set(state="Ok")),
-    Execution("StartAllContainers", "Server", "server", "starting_containers",
-              (("Start All Containers", "docker start $(docker ps -aq)"),), _containers_on("running", "Up 1 second"),
-              counter=True),
-    Execution("RestartAllContainers", "Server", "server", "restarting_containers",
-              (("Restart All Containers", "docker restart $(docker ps -q)"),), _containers_on("running", "Up 1 second"),
-              counter=True),
-    Execution("StopAllContainers", "Server", "server", "stopping_containers",
-              (("Stop All Containers", "docker stop $(docker ps -q)"),), _containers_on("exited", "Exited (0) 1 second ago"),
-              counter=True),
+    # One log per container from Periphery (api/container/mod.rs), then Core's summary when all went well
+    # (api/execute/server.rs).
+    Execution("StartAllContainers", "Server", "server", "starting_containers", (("Start All Containers", ""),),
+              _containers_on("running", "Up 1 second"), counter=True,
+              per_container=("docker start -- {name}", "docker start -- {name}")),
+    Execution("RestartAllContainers", "Server", "server", "restarting_containers", (("Restart All Containers", ""),),
+              _containers_on("running", "Up 1 second"), counter=True,
+              per_container=("docker restart -- {name}", "docker restart -- {name}")),
+    Execution("StopAllContainers", "Server", "server", "stopping_containers", (("Stop All Containers", ""),),
+              _containers_on("exited", "Exited (0) 1 second ago"), counter=True,
+              per_container=("Docker stop {name}", "docker stop -- {name}")),
     *(Execution(f"Prune{what}", "Server", "server", f"pruning_{flag}", ((f"Prune {what}", command),))
       for what, flag, command in (
           ("Images", "images", "docker image prune -a -f"), ("Containers", "containers", "docker container prune -f"),
@@ -310,10 +330,15 @@ class Executor:
         if spec.kind == "Stack" and params.get("services"):  # api/execute/stack.rs, stack/execute.rs
             update["logs"].append(_log("Service/s", "", "Execution requested for Stack service/s "
                                        + ", ".join(params["services"]), "", True))
+        stages = list(spec.stages)
+        if spec.per_container:
+            stage, command = spec.per_container
+            stages[:0] = [(stage.format(name=name), command.format(name=name))
+                          for name in _container_names(self.store, resource)]
         failing = resource.runtime.get("failing_stage")
-        for stage, command in spec.stages:
+        for stage, command in stages:
             start = now_ms()
-            await asyncio.sleep(self.delay / max(1, len(spec.stages)))
+            await asyncio.sleep(self.delay / max(1, len(stages)))
             if update["_id"]["$oid"] in self.cancelled:
                 stopped_stage, text = CANCEL_OF[spec.operation].stopped
                 update["logs"].append(_log(stopped_stage, "", "", text, False, start))
@@ -445,6 +470,13 @@ def _output(operation: str, stage: str, resource: Resource, params: dict[str, An
         return (lines + ("\nargs: " + ", ".join(f"{k}={v}" for k, v in sorted(args.items())) if args else ""), "")
     if stage.startswith("Docker Run") or stage == "Compose Up":
         return (new_id() + new_id()[:16], "")
+    if stage == "Latest Commit":
+        info = resource.info
+        return (f"{_muted('hash:')} {_bold(info.get('latest_hash', ''))}\n"
+                f"{_muted('message:')} {_bold(info.get('latest_message', ''))}", "")
+    if stage.endswith("All Containers"):
+        verb = {"Start": "started", "Restart": "restarted", "Stop": "stopped"}[stage.split()[0]]
+        return (f"All containers have been {verb} on the host.", "")
     if stage.startswith("Prune"):
         return ("Total reclaimed space: 1.2GB", "")
     if stage in ("Docker Pull", "Compose Pull"):
