@@ -87,7 +87,7 @@ def test_modern_extension_runs_executes_as_tasks_with_inlined_results(slow_sim, 
     assert komodo_update(slow_sim.url, created["taskId"])["operation"] == "RestartStack"
     done = until_done(mcp_url, created["taskId"], MODERN)
     assert done["status"] == "completed" and done["resultType"] == "complete"
-    assert done["result"]["structuredContent"]["data"]["logs"][0]["name"] == "Compose Restart"
+    assert done["result"]["structuredContent"]["data"]["logs"][0]["name"] == "Compose Command"
     update = rpc(mcp_url, "tasks/update", {"taskId": created["taskId"], "inputResponses": {}}, MODERN)
     assert update["error"]["code"] == -32602
 
@@ -145,4 +145,5 @@ def test_a_task_of_a_stack_job_naming_services_runs_to_its_result(slow_sim, mcp_
     data = result["structuredContent"]["data"]
     assert not result["isError"] and (data["operation"], data["status"], data["services"]) == (
         "DeployStackService", "success", ["grafana"])
-    assert data["steps"] == ["Service/s", "Compose Pull", "Compose Up"] and data["current_step"] is None
+    assert data["steps"] == ["Service/s", "Compose Config", "Compose Pull", "Compose Up"]
+    assert data["current_step"] is None

@@ -117,7 +117,8 @@ class Execution:
 # Periphery pulls, stops and removes the old container inside RunContainer and logs only the run
 # (bin/periphery/src/api/container/run.rs); RemoveContainer is one shell command (api/container/mod.rs).
 _DEPLOY_STAGES = (("Docker Run", "docker run -d --name {name} --restart unless-stopped {image}"),)
-_COMPOSE = "docker compose -p {name} -f compose.yaml"
+_PROJECT = "docker compose -p {name}"
+_COMPOSE = _PROJECT + " -f compose.yaml"
 _LATEST_COMMIT = ("Latest Commit", "git rev-parse --short HEAD && git log -1 --pretty=%B")
 
 EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
@@ -132,16 +133,19 @@ EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
     Execution("DestroyDeployment", "Deployment", "deployment", "destroying",
               (("Docker Stop and Remove", "docker stop --time {time} -- {name} && docker container rm -- {name}"),),
               _set(state="not_deployed", status=None)),
+    # DeployStack runs Periphery's ComposeUp (config, pull when auto_pull, up); the others one ComposeExecution,
+    # logged as "Compose Command" (bin/periphery/src/api/compose.rs, bin/core/src/stack/execute.rs).
     Execution("DeployStack", "Stack", "stack", "deploying",
-              (("Compose Pull", _COMPOSE + " pull"), ("Compose Up", _COMPOSE + " up -d")), _deployed),
+              (("Compose Config", _COMPOSE + " config"), ("Compose Pull", _COMPOSE + " pull"),
+               ("Compose Up", _COMPOSE + " up -d")), _deployed),
     Execution("PullStack", "Stack", "stack", "pulling", (("Compose Pull", _COMPOSE + " pull"),)),
-    Execution("StartStack", "Stack", "stack", "starting", (("Compose Start", _COMPOSE + " start"),),
+    Execution("StartStack", "Stack", "stack", "starting", (("Compose Command", _PROJECT + " start"),),
               _stack_services("running", "running")),
-    Execution("RestartStack", "Stack", "stack", "restarting", (("Compose Restart", _COMPOSE + " restart"),),
+    Execution("RestartStack", "Stack", "stack", "restarting", (("Compose Command", _PROJECT + " restart"),),
               _stack_services("running", "running")),
-    Execution("StopStack", "Stack", "stack", "stopping", (("Compose Stop", _COMPOSE + " stop"),),
+    Execution("StopStack", "Stack", "stack", "stopping", (("Compose Command", _PROJECT + " stop"),),
               _stack_services("exited", "stopped")),
-    Execution("DestroyStack", "Stack", "stack", "destroying", (("Compose Down", _COMPOSE + " down"),),
+    Execution("DestroyStack", "Stack", "stack", "destroying", (("Compose Command", _PROJECT + " down"),),
               _stack_services("exited", "down")),
     # Git logs of lib/git (clone.rs, pull.rs) and the build's of bin/periphery/src/api/build (the push is part of
     # `docker build --push`, not a stage of its own).
