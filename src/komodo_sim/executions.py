@@ -164,7 +164,9 @@ EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
     Execution("RunProcedure", "Procedure", "procedure", "running", (), _ran),
     Execution("RunAction", "Action", "action", "running", (("Execute Action", "deno run --allow-all action.ts"),),
               _ran, counter=True),
-    Execution("RunSync", "ResourceSync", "sync", "syncing", (("Sync Resources", "komodo sync execute"),),
+    # Reading the repo's resource files, then one log per change, or "No Changes" (sync/file.rs, api/execute/
+    # sync.rs); the simulator models no diff, so a run finds nothing to change.
+    Execution("RunSync", "ResourceSync", "sync", "syncing", (("Read remote resources", ""), ("No Changes", "")),
               _set(state="Ok")),
     # One log per container from Periphery (api/container/mod.rs), then Core's summary when all went well
     # (api/execute/server.rs).
@@ -478,6 +480,11 @@ def _output(operation: str, stage: str, resource: Resource, params: dict[str, An
         info = resource.info
         return (f"{_muted('hash:')} {_bold(info.get('latest_hash', ''))}\n"
                 f"{_muted('message:')} {_bold(info.get('latest_message', ''))}", "")
+    if stage == "Read remote resources":
+        return ("\n".join(f'{_muted("INFO")}: reading resources from "/syncs/{resource.name}/{path}"'
+                           for path in resource.config.get("resource_path", [])), "")
+    if stage == "No Changes":
+        return (f"{_green('nothing to do')}. exiting.", "")
     if stage.endswith("All Containers"):
         verb = {"Start": "started", "Restart": "restarted", "Stop": "stopped"}[stage.split()[0]]
         return (f"All containers have been {verb} on the host.", "")

@@ -18,7 +18,8 @@ _TAGS = re.compile(r"<[^>]+>")
 SERVICE_USERS = {f"{n:024d}": name for n, name in enumerate((
     "System", "Procedure", "Action", "Git Webhook", "Auto Redeploy", "Resource Sync", "Stack Wizard",
     "Build Manager", "Repo Manager"))}
-# The stages Komodo logs per operation (the names Periphery and Core give their logs), planned until logged.
+# The stages Komodo logs per operation (the names Periphery and Core give their logs), planned until logged. A
+# sync's stages depend on what it changes: none are planned.
 EXPECTED_STEPS: dict[str, list[str]] = {
     "Deploy": ["Docker Run"], "PullDeployment": ["Docker Pull"],
     "StartDeployment": ["Docker Start"], "RestartDeployment": ["Docker Restart"], "StopDeployment": ["Docker Stop"],
@@ -28,7 +29,6 @@ EXPECTED_STEPS: dict[str, list[str]] = {
     "RunBuild": ["Clone Repo", "Latest Commit", "Docker Build"], "CloneRepo": ["Clone Repo", "Latest Commit"],
     "PullRepo": ["Set Git Remote", "Git Fetch", "Checkout branch", "Git pull", "Latest Commit"],
     "BuildRepo": ["Clone Repo", "Latest Commit", "On Clone"], "RunAction": ["Execute Action"],
-    "RunSync": ["Sync Resources"],
     "StartAllContainers": ["Start All Containers"], "StopAllContainers": ["Stop All Containers"],
     "RestartAllContainers": ["Restart All Containers"],
     **{f"Prune{what}": [f"Prune {what}"] for what in ("Images", "Containers", "Networks", "Volumes", "DockerBuilders",
