@@ -179,12 +179,13 @@ EXECUTIONS: dict[str, Execution] = {e.operation: e for e in (
     Execution("StopAllContainers", "Server", "server", "stopping_containers", (("Stop All Containers", ""),),
               _containers_on("exited", "Exited (0) 1 second ago"), counter=True,
               per_container=("Docker stop {name}", "docker stop -- {name}")),
-    *(Execution(f"Prune{what}", "Server", "server", f"pruning_{flag}", ((f"Prune {what}", command),))
+    # Periphery's stage names (api/docker.rs, api/container/mod.rs, api/build/mod.rs, api/mod.rs).
+    *(Execution(f"Prune{what}", "Server", "server", f"pruning_{flag}", ((f"Prune {flag.capitalize()}", command),))
       for what, flag, command in (
           ("Images", "images", "docker image prune -a -f"), ("Containers", "containers", "docker container prune -f"),
           ("Networks", "networks", "docker network prune -f"), ("Volumes", "volumes", "docker volume prune -a -f"),
           ("DockerBuilders", "builders", "docker builder prune -a -f"), ("Buildx", "buildx", "docker buildx prune -a -f"),
-          ("System", "system", "docker system prune -a -f"))),
+          ("System", "system", "docker system prune -a -f --volumes"))),
 )}
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ EXPECTED_STEPS: dict[str, list[str]] = {
     "BuildRepo": ["Clone Repo", "Latest Commit", "On Clone"], "RunAction": ["Execute Action"],
     "StartAllContainers": ["Start All Containers"], "StopAllContainers": ["Stop All Containers"],
     "RestartAllContainers": ["Restart All Containers"],
-    **{f"Prune{what}": [f"Prune {what}"] for what in ("Images", "Containers", "Networks", "Volumes", "DockerBuilders",
-                                                     "Buildx", "System")},
+    **{f"Prune{what}": [f"Prune {stage}"] for what, stage in (
+        ("Images", "Images"), ("Containers", "Containers"), ("Networks", "Networks"), ("Volumes", "Volumes"),
+        ("DockerBuilders", "Builders"), ("Buildx", "Buildx"), ("System", "System"))},
 }
 # The stack executions Core records as `<X>StackService` when they name services (helpers/update.rs).
 _STACK_VERBS = ("Deploy", "Pull", "Start", "Restart", "Pause", "Unpause", "Stop", "Destroy")
