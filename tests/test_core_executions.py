@@ -307,3 +307,10 @@ def test_starting_all_containers_logs_each_container_then_cores_summary(sim):
         (f"docker start -- {c['name']}",) * 2 for c in containers]
     assert (done["logs"][-1]["stage"], done["logs"][-1]["stdout"]) == (
         "Start All Containers", "All containers have been started on the host.")
+
+
+def test_deploying_a_build_records_the_version_deployed(sim):
+    build = ok(sim.url, "read", "GetBuild", {"build": "api-build"})["config"]["version"]
+    of_build = wait_complete(sim.url, ok(sim.url, "execute", "Deploy", {"deployment": "worker-queue"})["_id"]["$oid"])
+    of_image = wait_complete(sim.url, ok(sim.url, "execute", "Deploy", {"deployment": "api-v2"})["_id"]["$oid"])
+    assert of_build["version"] == build and "version" not in of_image

@@ -290,6 +290,8 @@ class Executor:
             claimed = True
             if spec.operation == "RunBuild":
                 self._next_version(resource, update)
+            if spec.operation == "Deploy":
+                self._deployed_version(resource, update)
             if spec.operation == "RunProcedure":
                 await self._run_procedure(resource, update)
             else:
@@ -320,6 +322,17 @@ class Executor:
         if config.get("auto_increment_version", True):
             version = {**version, "patch": version["patch"] + 1}
         update["version"] = version
+
+    def _deployed_version(self, deployment: Resource, update: dict[str, Any]) -> None:
+        """A deployment of a Build records the version it deploys: the pinned one, else the build's (api/execute/
+        deployment.rs); an image deployment records none (Version::is_none is not serialised)."""
+        image = deployment.config["image"]
+        build = self.store.resources["Build"].get(image["params"].get("build_id", "")) if image["type"] == "Build" \
+            else None
+        pinned = image["params"].get("version")
+        version = pinned if pinned and any(pinned.values()) else build.config["version"] if build else None
+        if version and any(version.values()):
+            update["version"] = version
 
     def _claim(self, resource: Resource, spec: Execution, step: int) -> None:
         if spec.counter:
