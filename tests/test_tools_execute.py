@@ -229,3 +229,25 @@ async def test_a_synchronous_run_that_outlives_its_timeout_says_so(slow_sim):
                                                                      "options": {"async": False, "timeout": 1}})
     assert run["data"]["timed_out"] and run["data"]["status"] in ("starting", "running")
     assert run["data"]["success"] is None and run["data"]["completed_at"] is None
+
+
+async def test_a_procedure_jobs_steps_are_its_stages_everywhere(slow_sim):
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append((value, total, message))
+
+    stages = ["backup", "settle", "notify"]
+    async with mcp_client(settings_for(slow_sim.url)) as client:
+        _, run = await call(client, "komodo_execute_RunProcedure", {"id": "daily-backup"})
+        _, midway = await call(client, "komodo_read_GetJob", {"job_id": run["data"]["job_id"]})
+        waited = await client.call_tool("komodo_execute_WaitForJob", {"job_id": run["data"]["job_id"]},
+                                        progress_callback=on_progress)
+    assert run["data"]["steps"] == midway["data"]["steps"] == stages
+    assert (run["data"]["current_step"], run["data"]["current_step_name"]) == (1, "backup")
+    assert midway["data"]["current_step"] == "backup"
+    done = waited.structured_content["data"]
+    assert done["status"] == "success" and done["steps"] == stages and done["current_step"] is None
+    assert {total for _, total, _ in progress} == {3} and progress[-1][:2] == (3, 3)
+    assert all(message == f"RunProcedure: step {int(value) + 1} of 3, {stages[int(value)]}"
+               for value, _, message in progress[:-1])

@@ -104,6 +104,11 @@ def operator_of(user_id: str, username: str | None = None) -> str:
     return SERVICE_USERS.get(user_id) or username or user_id
 
 
+def procedure_stages(config: dict[str, Any]) -> list[str]:
+    """A procedure's steps: its enabled stages, in order (helpers/procedure.rs skips disabled ones)."""
+    return [stage["name"] for stage in config.get("stages", []) if stage.get("enabled", True)]
+
+
 @dataclass(frozen=True)
 class Progress:
     """One meaning of "steps" for every job: `steps` are the stages Komodo logs (for a procedure: its stages, which
@@ -168,12 +173,12 @@ def _one_line(text: str) -> str:
 
 
 def job(update: dict[str, Any], job_id: str, log_url: str | None, resource_name: str | None = None,
-        operator_name: str | None = None) -> Job:
+        operator_name: str | None = None, planned: list[str] | None = None) -> Job:
     logs = update.get("logs", [])
     end = update.get("end_ts")
     status = job_status(update)
     version = update.get("version")
-    progress = job_progress(update)
+    progress = job_progress(update, planned)
     return Job(
         job_id=job_id, operation=update["operation"], status=status,
         success=update.get("success") if update.get("status") == "Complete" else None,

@@ -16,10 +16,10 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel
 
-from ..client import Conflict, Forbidden, gather
+from ..client import Conflict, Forbidden, KomodoError, gather
 from ..mapping.common import duration_range
 from ..mapping.executions import CancelResult, job_fields
-from ..mapping.jobs import Progress, base_operation, job_error, job_progress
+from ..mapping.jobs import Progress, base_operation, job_error, job_progress, procedure_stages
 from ..mapping.status import job_status
 from ._context import PARAM, App
 from ._history import recent_runs
@@ -128,10 +128,11 @@ async def wait(ctx: Context, app: App, job_id: str, timeout: float) -> tuple[dic
     """
     deadline = time.monotonic() + timeout
     delay, reported = 0.1, -1.0
+    update = await app.komodo.read("GetUpdate", id=job_id)
+    planned = await planned_steps(app, update)
     while True:
-        update = await app.komodo.read("GetUpdate", id=job_id)
         done = update.get("status") == "Complete"
-        steps = job_progress(update)
+        steps = job_progress(update, planned)
         total = max(len(steps.steps), 1)
         progress = float(total if done else steps.finished)
         if progress > reported:
@@ -142,6 +143,18 @@ async def wait(ctx: Context, app: App, job_id: str, timeout: float) -> tuple[dic
             return update, not done
         await anyio.sleep(min(delay, remaining))
         delay = min(delay * 1.5, 2.0)
+        update = await app.komodo.read("GetUpdate", id=job_id)
+
+
+async def planned_steps(app: App, update: dict[str, Any]) -> list[str] | None:
+    """A procedure's steps are its own stages (None, the operation's usual ones, when they cannot be read)."""
+    if update["operation"] != "RunProcedure":
+        return None
+    try:
+        procedure = await app.komodo.read("GetProcedure", procedure=update["target"]["id"])
+    except KomodoError:
+        return None
+    return procedure_stages(procedure["config"])
 
 
 def progress_message(update: dict[str, Any], steps: Progress) -> str:

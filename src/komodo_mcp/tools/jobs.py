@@ -17,7 +17,7 @@ from ..mapping.jobs import Job, job, operations_named, operator_of
 from ..mapping.models import Page, UpdateItem
 from ..mapping.status import job_status
 from ._context import PARAM, App, app_of
-from ._execution import CANCELS, cancel_running, wait
+from ._execution import CANCELS, cancel_running, planned_steps, wait
 from ._params import PageNumber, PageSize, ResourceKindOrSystem, WaitTimeout, kind_of
 from ._spec import execute, read
 
@@ -89,11 +89,13 @@ async def job_of(app: App, job_id: str) -> Job:
     target, operator = update["target"], update.get("operator", "")
     name_call = (app.komodo.read(f"List{target['type']}s", query={"names": [target["id"]]}, limit=0)
                  if target["type"] in PARAM else nothing())
-    names, user = await gather(name_call, app.komodo.read("GetUsername", user_id=operator) if operator else nothing(),
-                               tolerate=True)
+    names, user, planned = await gather(
+        name_call, app.komodo.read("GetUsername", user_id=operator) if operator else nothing(),
+        planned_steps(app, update), tolerate=True)
     resource_name = names[0]["name"] if isinstance(names, list) and names else None
     operator_name = user["username"] if isinstance(user, dict) else None
-    return job(update, job_id, app.ui_link("updates", job_id), resource_name, operator_name)
+    return job(update, job_id, app.ui_link("updates", job_id), resource_name, operator_name,
+               planned if isinstance(planned, list) else None)
 
 
 @read("GetJob", "Get job")

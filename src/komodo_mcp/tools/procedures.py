@@ -11,7 +11,7 @@ from ..client import KomodoClient, gather
 from ..mapping.automation import procedure_detail, procedure_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ProcedureRunResult
-from ..mapping.jobs import job_progress
+from ..mapping.jobs import job_progress, procedure_stages
 from ..mapping.models import Page, ProcedureDetail, ProcedureItem
 from ..mapping.status import ProcedureTrigger
 from ._context import PARAM, App, app_of
@@ -73,10 +73,6 @@ async def get_procedure(ctx: Context, id: ProcedureId) -> Envelope[ProcedureDeta
 DEFAULT_WAIT = 600
 
 
-def _stages(config: dict[str, Any]) -> list[str]:
-    return [stage["name"] for stage in config.get("stages", []) if stage.get("enabled", True)]
-
-
 @execute("RunProcedure", "Run procedure")
 async def run_procedure(
     ctx: Context,
@@ -104,7 +100,7 @@ def _procedure_result(app: App, started: Started, message: str, ignored: list[st
                       variables: dict[str, str] | None = None) -> ProcedureRunResult:
     update = update or started.update
     # Komodo reports a procedure's stages as lines of its one "Execute procedure" log (helpers/procedure.rs).
-    progress = job_progress(update, _stages(started.resource["config"]))
+    progress = job_progress(update, procedure_stages(started.resource["config"]))
     fields = result_fields(app, started, message, ignored, update, waited)
     fields.update(steps=progress.steps, current_step_name=progress.current,
                   current_step=progress.finished + 1 if progress.current else 0)
