@@ -70,9 +70,13 @@ async def test_waiting_reports_progress_and_returns_the_logs(slow_sim):
 
     async with mcp_client(settings_for(sim.url)) as client:
         _, started = await call(client, "komodo_execute_Build", {"id": "api-build"})
+        _, midway = await call(client, "komodo_read_GetJob", {"job_id": started["data"]["job_id"]})
         result = await client.call_tool("komodo_execute_WaitForJob", {"job_id": started["data"]["job_id"]},
                                         progress_callback=on_progress)
     steps = ["Clone Repo", "Latest Commit", "Docker Build"]
+    # the start result and GetJob mid-run name every step, and the current one is the first not yet logged
+    assert started["data"]["steps"] == midway["data"]["steps"] == steps
+    assert midway["data"]["current_step"] == steps[len(midway["data"]["logs"])]
     job = result.structured_content["data"]
     assert job["status"] == "success" and not job["timed_out"]
     assert [log["name"] for log in job["logs"]] == job["steps"] == steps and job["current_step"] is None
