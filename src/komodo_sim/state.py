@@ -52,7 +52,7 @@ class Resource:
     description: str = ""
     tags: list[str] = field(default_factory=list)
     template: bool = False
-    base_permission: str = "None"  # the level; served as Core's PermissionLevelAndSpecifics object
+    base_permission: str = "None"  # the level; Core serialises a level without specifics as the bare string
     updated_at: int = field(default_factory=now_ms)
     # What Periphery would report: container state, stats, logs. Never serialised as is.
     runtime: dict[str, Any] = field(default_factory=dict)
@@ -68,7 +68,8 @@ class Resource:
             "tags": list(self.tags),
             "info": self.info,
             "config": self.config,
-            "base_permission": {"level": self.base_permission, "specific": []},
+            # `deserializers/permission.rs`: PermissionLevelAndSpecifics without specifics is the bare level.
+            "base_permission": self.base_permission,
             "updated_at": self.updated_at,
         }
 

@@ -8,6 +8,9 @@ from .common import created_at, env_mapping, human_duration, image_tag, iso, lin
 from .models import DeploymentDetail, DeploymentHealth, DeploymentItem, DeploymentMetrics, HistoryEntry
 from .status import deployment_status, job_status
 
+# Deployment states whose container is up (Docker's state `running`, with or without a failing health check).
+RUNNING_CONTAINER = ("running", "unhealthy")
+
 
 def deployment_item(item: dict[str, Any], full: dict[str, Any] | None, tags: dict[str, str],
                     show_secrets: bool) -> DeploymentItem:
@@ -78,6 +81,10 @@ def deployment_detail(full: dict[str, Any], item: dict[str, Any], tags: dict[str
     last_deploy = next((h for h in history if h.get("success") and h["status"] == "Complete"), None)
     fields["lastDeployedAt"] = iso(last_deploy["start_ts"]) if last_deploy else None
     uptime = uptime_of(item["info"].get("status"))
+    state = item["info"]["state"]
+    if stats and state not in RUNNING_CONTAINER:
+        # `docker stats` answers zeros for a container that is not running: that is no measurement.
+        stats, notes = None, [*notes, f"metrics unavailable: the container is {state}"]
     return DeploymentDetail(
         **fields,
         container_id=(container or {}).get("id"),

@@ -9,7 +9,8 @@ from .common import created_at, iso, tag_names
 from .models import StackDetail, StackItem, StackServiceInfo
 from .status import stack_status
 
-_RUNNING = re.compile(r"(\d+) running")
+# Core's stack status is `docker compose ls`'s STATUS: state(count) pairs, e.g. `exited(1), running(2)`.
+_RUNNING = re.compile(r"\brunning\((\d+)\)")
 
 
 def running_services(state: str, status: str | None, count: int) -> int:
