@@ -54,3 +54,35 @@ def recorded_ids(recording: str) -> dict[str, tuple[str, str]]:
                 if isinstance(item, dict) and {"id", "type", "name"} <= set(item):
                     ids[item["id"]] = (item["type"], item["name"])
     return ids
+
+
+def _key(path: str, request: Any) -> str:
+    return json.dumps([path, request], sort_keys=True)
+
+
+def replay_app(recording: str) -> Any:
+    """A stand-in Komodo Core that answers every request exactly as the real one did when it was recorded (the first
+    answer, where a request was recorded more than once), and 404s any request that was not recorded."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    answers: dict[str, tuple[int, Any]] = {}
+    for record in records(recording):
+        answers.setdefault(_key(record["path"], record["request"]), (record["status"], record["response"]))
+    unanswered: list[str] = []
+
+    async def answer(request: Request) -> Response:
+        body = await request.json() if request.method == "POST" else None
+        found = answers.get(_key(request.url.path, body))
+        if found is None:
+            unanswered.append(_key(request.url.path, body))
+            return JSONResponse({"error": "not recorded", "trace": []}, 404)
+        status, response = found
+        return PlainTextResponse(response) if isinstance(response, str) else JSONResponse(response, status)
+
+    app = Starlette(routes=[Route("/version", answer, methods=["GET"]),
+                            *(Route(f"/{module}", answer, methods=["POST"]) for module in ("read", "write", "execute"))])
+    app.state.unanswered = unanswered
+    return app

@@ -10,7 +10,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import BadParams, CoreError, admin_only, busy, not_found
+from .errors import BadParams, CoreError, admin_only, busy, variable_not_found
 from .executions import EXECUTIONS, is_busy
 from .mongo import matches
 from .seed import default_config, default_info
@@ -542,8 +542,8 @@ def ListVariables(sim: Simulator, user: User, params: dict[str, Any]) -> list[di
 @register(READ)
 def GetVariable(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     name = required(params, "name")
-    if name not in sim.store.variables:  # `helpers/query.rs`, get_variable
-        raise CoreError(500, f"no variable found with given name: {name}")
+    if name not in sim.store.variables:
+        raise variable_not_found(name)
     return _variable_view(user, sim.store.variables[name])
 
 
@@ -777,7 +777,7 @@ def _admin_variable(user: User, verb: str) -> None:
 def _variable(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     name = required(params, "name")
     if name not in sim.store.variables:
-        raise not_found("Variable", name)
+        raise variable_not_found(name)
     return sim.store.variables[name]
 
 

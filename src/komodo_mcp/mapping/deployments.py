@@ -23,7 +23,7 @@ def _deployment_fields(item: dict[str, Any], full: dict[str, Any] | None, tags: 
     return {
         "id": item["id"], "name": item["name"], "tags": tag_names(item["tags"], tags),
         "createdAt": created_at(item["id"]), "updatedAt": iso(full["updated_at"]) if full else None,
-        "server_id": info.get("server_id", ""), "server_name": info.get("server_name"),
+        "server_id": info.get("server_id", ""), "server_name": info.get("server_name") or None,
         "status": deployment_status(info["state"]), "state": info["state"], "container_status": info.get("status"),
         "image": info.get("image", ""), "tag": image_tag(info.get("image", "")),
         "ports": lines(config.get("ports")), "volumes": lines(config.get("volumes")),

@@ -9,7 +9,8 @@ from .models import LogOutput
 
 def log_output(log: dict[str, Any], resource: str, source: str, budget_chars: int) -> LogOutput:
     """Keep the newest lines that fit the budget, and say how much was cut."""
-    text = (log.get("stdout") or "") + (("\n" + log["stderr"]) if log.get("stderr") else "")
+    # Periphery's output ends with the command's newline; stderr follows stdout on the next line.
+    text = "\n".join(part.rstrip("\n") for part in (log.get("stdout"), log.get("stderr")) if part)
     lines = text.splitlines()
     kept: list[str] = []
     size = 0

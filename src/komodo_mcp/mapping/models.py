@@ -468,8 +468,9 @@ class SyncDetail(SyncItem):
 
 class BuilderItem(Resource):
     builder_type: str = Field(description="Server, Url or Aws")
-    instance_type: str | None
-    server_id: str | None = None
+    instance_type: str | None = Field(description="The AWS instance type of an Aws builder")
+    server_ids: list[str] = Field(default_factory=list,
+                                  description="A Server builder's servers (a list since Komodo 2.3; it picks one)")
 
 
 class AlerterItem(Resource):
