@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx2
 import pytest
+
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET
 
 from .conftest import call, mcp_client, settings_for
 
@@ -42,3 +47,31 @@ async def test_a_build_never_built_is_listed_as_pending(client):
     _, success = await call(client, "komodo_read_ListBuilds", {"status": "success"})
     assert [b["name"] for b in pending["data"]["items"]] == ["worker-build"]
     assert [b["name"] for b in success["data"]["items"]] == ["api-build"]
+
+
+def _read(url: str, operation: str, params: dict) -> Any:
+    response = httpx2.post(f"{url}/read", json={"type": operation, "params": params},
+                           headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_query_mixing_names_and_ids_matches_only_both(shared_sim):
+    """Core ANDs the ids and the names of `query.names` (entities/resource.rs, ResourceQuery::add_filters)."""
+    url = shared_sim.url
+    api_v2 = _read(url, "GetDeployment", {"deployment": "api-v2"})["_id"]["$oid"]
+    names = lambda query: [item["name"] for item in _read(url, "ListDeployments", {"query": query})]  # noqa: E731
+    assert names({"names": [api_v2, "api-v1"]}) == []
+    assert names({"names": [api_v2, "api-v2"]}) == ["api-v2"]
+    assert names({"names": ["api-v1", "redis-cache"]}) == ["api-v1", "redis-cache"]
+
+
+def test_a_stack_status_is_docker_compose_ls_text(shared_sim):
+    """Periphery passes on `docker compose ls`'s STATUS: container states with counts, sorted by state."""
+    stacks = {s["name"]: s["info"] for s in _read(shared_sim.url, "ListStacks", {"query": {}})}
+    assert stacks["jobs-stack"]["status"] == "exited(1), running(1)"
+    assert stacks["db-stack"]["status"] == "restarting(1), running(1)"
+    assert stacks["monitoring-stack"]["status"] == "running(3)"
+    # On an unreachable server Core knows neither the project nor its services.
+    assert (stacks["edge-stack"]["state"], stacks["edge-stack"]["status"], stacks["edge-stack"]["services"]) == (
+        "unknown", None, [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .errors import BadParams
-from .state import Resource, Store, User
+from .state import Resource, Store, User, is_object_id
 
 
 def _name_of(store: Store, kind: str, resource_id: str) -> str:
@@ -377,9 +377,14 @@ def query_items(store: Store, user: User, kind: str, params: dict[str, Any]) -> 
     keep_specific = _specific_filter(kind, query.get("specific") or {})
 
     candidates = []
+    # `entities/resource.rs` ResourceQuery::add_filters splits `names` into ObjectIds and names and ANDs the two:
+    # a query mixing both matches only a resource whose id and name are both listed.
+    ids = {n for n in names if is_object_id(n)}
+    plain = names - ids
     # Names and ids are indexed, as in Core's database: no need to scan the fleet for them.
-    pool = list({r.id: r for r in (store.find(kind, n) for n in names)
-                 if r and (user.admin or store.can(user, r, "Read"))}.values()) if names else store.visible(user, kind)
+    pool = list({r.id: r for r in (store.find(kind, n) for n in (ids or plain))
+                 if r and (user.admin or store.can(user, r, "Read")) and (not plain or r.name in plain)
+                 }.values()) if names else store.visible(user, kind)
     for r in pool:
         if terms and not all(t in r.name.lower() for t in terms):
             continue
