@@ -7,11 +7,12 @@ from typing import Any
 import httpx2
 import pytest
 
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET
 
 from .conftest import call, mcp_client, settings_for
 
 pytestmark = pytest.mark.anyio
+ADMIN = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,7 @@ async def test_a_build_never_built_is_listed_as_pending(client):
 
 
 def _read(url: str, operation: str, params: dict) -> Any:
-    response = httpx2.post(f"{url}/read", json={"type": operation, "params": params},
-                           headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET})
+    response = httpx2.post(f"{url}/read", json={"type": operation, "params": params}, headers=ADMIN)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -75,3 +75,19 @@ def test_a_stack_status_is_docker_compose_ls_text(shared_sim):
     # On an unreachable server Core knows neither the project nor its services.
     assert (stacks["edge-stack"]["state"], stacks["edge-stack"]["status"], stacks["edge-stack"]["services"]) == (
         "unknown", None, [])
+
+
+def test_a_permission_without_specifics_is_the_bare_level(shared_sim):
+    """`deserializers/permission.rs`: PermissionLevelAndSpecifics serialises as the level alone when it has no
+    specifics; specifics keep their enum order (as recorded from a real Core for an admin)."""
+    url, viewer = shared_sim.url, {"x-api-key": VIEWER_KEY, "x-api-secret": VIEWER_SECRET}
+
+    def permission(kind: str, name: str, headers: dict[str, str]) -> Any:
+        target = {"type": kind, "id": _read(url, f"Get{kind}", {kind.lower(): name})["_id"]["$oid"]}
+        return httpx2.post(f"{url}/read", json={"type": "GetPermission", "params": {"target": target}},
+                           headers=headers).json()
+
+    assert permission("Server", "staging-web", viewer) == "Read"
+    assert permission("Deployment", "web-frontend", viewer) == {"level": "Execute", "specific": ["Logs"]}
+    assert permission("Server", "staging-web", ADMIN) == {
+        "level": "Write", "specific": ["Terminal", "Attach", "Inspect", "Logs", "Processes"]}

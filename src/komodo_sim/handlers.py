@@ -14,7 +14,7 @@ from .errors import BadParams, CoreError, admin_only, busy, variable_not_found
 from .executions import EXECUTIONS, is_busy
 from .mongo import matches
 from .seed import default_config, default_info
-from .state import KINDS, SYSTEM_OPERATORS, Resource, User, is_object_id, new_id, now_ms
+from .state import KINDS, SPECIFIC_PERMISSIONS, SYSTEM_OPERATORS, Resource, User, is_object_id, new_id, now_ms
 from .views import docker_status, list_item, server_reachable, minimal_stats, page_of, query_items, summary
 
 if TYPE_CHECKING:
@@ -108,13 +108,17 @@ def GetVersion(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, 
 
 
 @register(READ)
-def GetPermission(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
-    """The caller's effective permission on a target (admins: Write with every specific)."""
+def GetPermission(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any] | str:
+    """The caller's effective permission on a target (admins: Write with every specific). Core serialises it as
+    the bare level when there are no specifics (`deserializers/permission.rs`), specifics in their enum order."""
     target = required(params, "target")
     if not isinstance(target, dict) or target.get("type") not in KINDS:
         raise BadParams("invalid type: expected internally tagged enum ResourceTarget")
     resource = sim.store.resolve(target["type"], target.get("id", ""))
-    return {"level": sim.store.level(user, resource), "specific": sorted(sim.store.specifics(user, resource))}
+    level, specifics = sim.store.level(user, resource), sim.store.specifics(user, resource)
+    if not specifics:
+        return level
+    return {"level": level, "specific": [s for s in SPECIFIC_PERMISSIONS if s in specifics]}
 
 
 @register(READ)

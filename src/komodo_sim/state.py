@@ -15,6 +15,7 @@ from .errors import CoreError, forbidden, not_found
 
 KINDS = ("Server", "Deployment", "Stack", "Build", "Repo", "Procedure", "Action", "ResourceSync", "Builder", "Alerter")
 LEVELS = ("None", "Read", "Execute", "Write")
+SPECIFIC_PERMISSIONS = ("Terminal", "Attach", "Inspect", "Logs", "Processes")  # `entities/permission.rs` order
 SYSTEM_OPERATORS = {
     "000000000000000000000000": "System",
     "000000000000000000000001": "Procedure",
@@ -142,7 +143,7 @@ class Store:
 
     def specifics(self, user: User, resource: Resource) -> set[str]:
         if user.admin:
-            return {"Terminal", "Attach", "Inspect", "Logs", "Processes"}
+            return set(SPECIFIC_PERMISSIONS)
         return set(self.permissions.get((user.id, resource.kind, resource.id), ("None", []))[1])
 
     def can(self, user: User, resource: Resource, level: str) -> bool:
