@@ -15,7 +15,7 @@ from .executions import EXECUTIONS, is_busy
 from .mongo import matches
 from .seed import default_config, default_info
 from .state import KINDS, SPECIFIC_PERMISSIONS, SYSTEM_OPERATORS, Resource, User, is_object_id, new_id, now_ms
-from .views import docker_status, list_item, server_reachable, minimal_stats, page_of, query_items, summary
+from .views import _name_of, docker_status, list_item, server_reachable, minimal_stats, page_of, query_items, summary
 
 if TYPE_CHECKING:
     from .app import Simulator
@@ -580,7 +580,39 @@ def _toml_value(value: Any) -> str:
     return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
 
 
+# Config fields that hold another resource's id, exported by that resource's name under another key.
+_TOML_REFERENCES = {"server_id": ("server", "Server"), "builder_id": ("builder", "Builder"),
+                    "linked_repo": ("linked_repo", "Repo")}
+
+
+def _toml_config(sim: Simulator, config: dict[str, Any], prefix: str = "") -> list[str]:
+    """Core's export (`api/read/toml.rs`): nested tables as dotted keys, references by name."""
+    lines = []
+    for key, value in config.items():
+        if key in _TOML_REFERENCES and isinstance(value, str):
+            key, kind = _TOML_REFERENCES[key]
+            value = _name_of(sim.store, kind, value) or value
+        elif key == "server_ids":  # a Server builder's servers
+            key, value = "servers", [_name_of(sim.store, "Server", v) or v for v in value]
+        if isinstance(value, dict) and value:
+            lines += _toml_config(sim, value, f"{prefix}{key}.")
+        else:
+            lines.append(f"{prefix}{key} = {_toml_value(value)}")
+    return lines
+
+
+def _toml_stage(stage: dict[str, Any]) -> str:
+    executions = ",\n".join(
+        f"  {{ execution.type = {_toml_value(e['execution']['type'])}, "
+        + "".join(f"execution.params.{k} = {_toml_value(v)}, " for k, v in e["execution"]["params"].items())
+        + f"enabled = {_toml_value(e['enabled'])} }}" for e in stage.get("executions", []))
+    return (f"[[procedure.config.stage]]\nname = {_toml_value(stage['name'])}\nenabled = "
+            f"{_toml_value(stage.get('enabled', True))}\nexecutions = [\n{executions}\n]")
+
+
 def _toml(sim: Simulator, resources: list[Resource], include_variables: bool) -> str:
+    """Core's TOML export: one `[[kind]]` block per resource with only the config that differs from the defaults,
+    blocks separated by `##` lines; a procedure's stages as `[[procedure.config.stage]]` blocks."""
     blocks = []
     defaults = {kind: default_config(kind) for kind in KINDS}
     for r in resources:
@@ -592,15 +624,19 @@ def _toml(sim: Simulator, resources: list[Resource], include_variables: bool) ->
         if tags:
             lines.append(f"tags = {_toml_value(tags)}")
         changed = {k: v for k, v in r.config.items() if defaults[r.kind].get(k) != v}
-        if changed:
+        stages = changed.pop("stages", []) if r.kind == "Procedure" else []
+        if r.kind == "Procedure":
+            lines += _toml_config(sim, changed, "config.")
+            lines += [f"\n{_toml_stage(stage)}" for stage in stages]
+        elif changed:
             lines.append(f"[{section}.config]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in changed.items()]
+            lines += _toml_config(sim, changed)
         blocks.append("\n".join(lines))
     if include_variables:
         for v in sim.store.variables.values():
             blocks.append(f'[[variable]]\nname = "{v["name"]}"\nvalue = {_toml_value(v["value"])}'
                           + ("\nis_secret = true" if v["is_secret"] else ""))
-    return "\n\n".join(blocks) + "\n"
+    return "\n\n##\n\n".join(blocks) + "\n"
 
 
 @register(READ)
@@ -609,10 +645,18 @@ def ExportResourcesToToml(sim: Simulator, user: User, params: dict[str, Any]) ->
     return {"toml": _toml(sim, resources, bool(params.get("include_variables")) and user.admin)}
 
 
+def _exportable(resource: Resource) -> bool:
+    """`api/read/toml.rs`: a sync is exported only when its resources live in a repo or on the host, not in
+    Komodo itself (its own `file_contents`)."""
+    config = resource.config
+    return resource.kind != "ResourceSync" or (not config.get("file_contents") and bool(
+        config.get("files_on_host") or config.get("repo") or config.get("linked_repo")))
+
+
 @register(READ)
 def ExportAllResourcesToToml(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, str]:
     resources = [r for kind in KINDS for r in sorted(sim.store.visible(user, kind), key=lambda r: r.name)
-                 if params.get("include_resources", True)]
+                 if params.get("include_resources", True) and _exportable(r)]
     return {"toml": _toml(sim, resources, bool(params.get("include_variables")) and user.admin)}
 
 

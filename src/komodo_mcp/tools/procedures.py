@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -42,13 +43,19 @@ async def list_procedures(
                                    keep=(lambda p: p.trigger == trigger) if trigger else None))
 
 
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
 async def _target_names(komodo: KomodoClient, config: dict[str, Any]) -> dict[str, str]:
-    """Names for the ids the procedure's executions point at, one list call per kind involved."""
+    """Names for the ids the procedure's executions point at, one list call per kind involved.
+
+    Only ids are asked for: Komodo ANDs the ids and the names of one `names` query (`ResourceQuery::add_filters`),
+    so a query mixing both finds nothing; a target given by name needs no lookup."""
     wanted: dict[str, set[str]] = {}
     for stage in config.get("stages", []):
         for execution in stage.get("executions", []):
             for key, value in (execution["execution"].get("params") or {}).items():
-                if key in TARGET_KINDS and isinstance(value, str):
+                if key in TARGET_KINDS and isinstance(value, str) and _OBJECT_ID.fullmatch(value):
                     wanted.setdefault(TARGET_KINDS[key], set()).add(value)
     kinds = sorted(wanted)
     results = await gather(*(komodo.read(f"List{k}s", query={"names": sorted(wanted[k])}, limit=0) for k in kinds),

@@ -31,6 +31,8 @@ SUMMARIES = (("servers", "Servers"), ("deployments", "Deployments"), ("stacks", 
 REGROUPED = {"deployments": DEPLOYMENT_OF_BUCKET, "stacks": STACK_OF_BUCKET}
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 TOP_ALERTS = 10
+# A resource's block header (`[[deployment]]`), not a sub-table like `[[procedure.config.stage]]` or a variable.
+_TOML_RESOURCE = re.compile(r"^\[\[(?!variable\]\]|user_group\]\])[a-z_]+\]\]\s*$", re.MULTILINE)
 _TOML_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*[=:]\s*)(.+)$")
 
 
@@ -155,7 +157,7 @@ async def export_toml(
     else:
         exported = await komodo.read("ExportAllResourcesToToml", include_resources=True, user_groups=[],
                                      include_variables=include_variables, tags=[])
-        count = exported["toml"].count("[[") - exported["toml"].count("[[variable]]")
+        count = len(_TOML_RESOURCE.findall(exported["toml"]))
     toml = exported["toml"]
     if not app.settings.show_secrets:
         secrets = [v["value"] for v in await komodo.read("ListVariables") if v.get("is_secret") and v.get("value")]
