@@ -91,3 +91,19 @@ def test_a_permission_without_specifics_is_the_bare_level(shared_sim):
     assert permission("Deployment", "web-frontend", viewer) == {"level": "Execute", "specific": ["Logs"]}
     assert permission("Server", "staging-web", ADMIN) == {
         "level": "Write", "specific": ["Terminal", "Attach", "Inspect", "Logs", "Processes"]}
+
+
+async def test_a_container_log_can_be_searched(client):
+    """The server asks Core's SearchContainerLog; the simulator serves it as Periphery greps (`docker logs | grep`)."""
+    _, found = await call(client, "komodo_read_GetContainerLog",
+                          {"server_id": "production-api", "container": "api-v2", "search": "ERROR"})
+    assert found["data"]["lines"] == 3 and all("ERROR" in line for line in found["data"]["log"].splitlines())
+
+
+async def test_exporting_resources_named_by_id_and_by_name_together(client):
+    """Komodo ANDs ids and names within one query, so they are asked for apart."""
+    _, by_name = await call(client, "komodo_read_GetDeployment", {"id": "api-v2"})
+    _, both = await call(client, "komodo_read_ExportToml", {"resource_type": "deployment",
+                                                              "ids": [by_name["data"]["id"], "redis-cache"]})
+    assert both["data"]["resources"] == 2
+    assert 'name = "api-v2"' in both["data"]["toml"] and 'name = "redis-cache"' in both["data"]["toml"]

@@ -203,7 +203,7 @@ def GetHistoricalServerStats(sim: Simulator, user: User, params: dict[str, Any])
     stats = server.runtime.get("stats")
     if not stats:
         return {"stats": [], "next_page": None}
-    now = now_ms()
+    now = now_ms() // step * step  # `api/read/server.rs`: points on the granularity's boundaries
     records = []
     for i in range(page * 200, page * 200 + 200):
         wobble = ((i * 37) % 21 - 10) / 2
@@ -360,6 +360,18 @@ def GetContainerLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[
     return _container_log(owner.runtime.get("log", []) if owner else [], params, name)
 
 
+@register(READ)
+def SearchContainerLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    """`api/read/docker.rs` → Periphery's GetContainerLogSearch (`api/container/mod.rs`)."""
+    server = _server(sim, user, params, specific="Logs")
+    name = required(params, "container")
+    _periphery(server, "failed at call to periphery")
+    owner = next((r for kind in ("Deployment", "Stack") for r in sim.store.resources[kind].values()
+                  if any(c["name"] == name for c in _containers_of(sim, server, r))), None)
+    return _log("Get container log grep", _search(owner.runtime.get("log", []) if owner else [], params),
+                f"docker logs {name} --tail 5000{_timestamps(params)} 2>&1 | {_grep(params)}")
+
+
 def _logs_of(sim: Simulator, user: User, kind: str, params: dict[str, Any]) -> Resource:
     resource = sim.store.checked(user, kind, target_key(kind, params), "Read", specific="Logs")
     _target_reachable(sim.store, resource)
@@ -506,7 +518,8 @@ def ListAlerts(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, 
     visible = [a for a in reversed(sim.store.alerts)
                if sim.store.can_see_target(user, a["target"]) and matches(a, query)]
     chunk = visible[page * 100:(page + 1) * 100]
-    return {"alerts": copy.deepcopy(chunk), "next_page": page + 1 if len(visible) > (page + 1) * 100 else None}
+    # `api/read/alert.rs`: a full page always offers the next one, even when nothing follows.
+    return {"alerts": copy.deepcopy(chunk), "next_page": page + 1 if len(chunk) == 100 else None}
 
 
 @register(READ)

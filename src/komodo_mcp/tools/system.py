@@ -12,7 +12,7 @@ from pydantic import Field
 from .. import __version__
 from ..client import InvalidRequest, KomodoError, gather, list_all
 from ..mapping.alerts import alert_brief
-from ..mapping.common import created_at, iso, tag_names
+from ..mapping.common import created_at, iso, split_ids_and_names, tag_names
 from ..mapping.envelope import Envelope, ok
 from ..mapping.models import (AlerterItem, BuilderItem, JobBrief, Page, ScheduleItem, Summary, TagItem, TomlExport,
                               VersionInfo)
@@ -149,8 +149,9 @@ async def export_toml(
     komodo = app.komodo
     kind = kind_of(resource_type) if resource_type else ""
     if kind:
-        items = await list_all(komodo, f"List{kind}s", {"names": ids} if ids else {})
-        targets = [{"type": kind, "id": item["id"]} for item in items]
+        queries = [{"names": group} for group in split_ids_and_names(ids)] or [{}]
+        found = await gather(*(list_all(komodo, f"List{kind}s", query) for query in queries))
+        targets = [{"type": kind, "id": item_id} for item_id in {item["id"]: None for items in found for item in items}]
         exported = await komodo.read("ExportResourcesToToml", targets=targets, user_groups=[],
                                      include_variables=include_variables)
         count = len(targets)
