@@ -107,3 +107,9 @@ async def test_exporting_resources_named_by_id_and_by_name_together(client):
                                                               "ids": [by_name["data"]["id"], "redis-cache"]})
     assert both["data"]["resources"] == 2
     assert 'name = "api-v2"' in both["data"]["toml"] and 'name = "redis-cache"' in both["data"]["toml"]
+
+
+def test_a_deployment_of_a_build_at_version_zero_runs_the_builds_own_version(shared_sim):
+    """`resource/deployment.rs` to_list_item: version 0.0.0 (none) means the build's current version."""
+    items = _read(shared_sim.url, "ListDeployments", {"query": {"names": ["worker-queue"]}})
+    assert items[0]["info"]["image"] == "api-build:2.1.0" and items[0]["info"]["build_id"]

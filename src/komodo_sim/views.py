@@ -141,10 +141,13 @@ def minimal_stats(rt: dict[str, Any]) -> dict[str, Any]:
 
 
 def deployment_image(store: Store, r: Resource) -> str:
+    """`resource/deployment.rs`: a Build image is `build:version`, where version 0.0.0 means the build's own."""
     image = r.config["image"]
     if image["type"] == "Build":
         build = store.resources["Build"].get(image["params"]["build_id"])
-        v = image["params"].get("version") or (build.config["version"] if build else {"major": 0, "minor": 0, "patch": 0})
+        v = image["params"].get("version") or {"major": 0, "minor": 0, "patch": 0}
+        if not any(v.values()):
+            v = build.config["version"] if build else v
         return f"{build.name if build else 'unknown'}:{v['major']}.{v['minor']}.{v['patch']}"
     return image["params"]["image"]
 
