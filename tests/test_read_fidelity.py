@@ -113,3 +113,18 @@ def test_a_deployment_of_a_build_at_version_zero_runs_the_builds_own_version(sha
     """`resource/deployment.rs` to_list_item: version 0.0.0 (none) means the build's current version."""
     items = _read(shared_sim.url, "ListDeployments", {"query": {"names": ["worker-queue"]}})
     assert items[0]["info"]["image"] == "api-build:2.1.0" and items[0]["info"]["build_id"]
+
+
+def test_a_log_of_a_deployment_on_no_server_is_refused_as_core_does(sim):
+    """`entities/mod.rs` verify_has_target: 400 when neither a swarm nor a server is attached; an unreachable
+    server: `helpers/query.rs` get_swarm_or_server."""
+    created = httpx2.post(f"{sim.url}/write", json={"type": "CreateDeployment", "params": {"name": "loose"}},
+                          headers=ADMIN)
+    assert created.status_code == 200, created.text
+    loose = httpx2.post(f"{sim.url}/read", json={"type": "GetDeploymentLog", "params": {"deployment": "loose"}},
+                        headers=ADMIN)
+    down = httpx2.post(f"{sim.url}/read", json={"type": "GetDeploymentLog",
+                                                "params": {"deployment": "metrics-exporter"}}, headers=ADMIN)
+    assert (loose.status_code, loose.json()["error"]) == (400, "Must attach either swarm or server")
+    assert (down.status_code, down.json()["error"]) == (
+        500, "Cannot send command when Server is unreachable or disabled")

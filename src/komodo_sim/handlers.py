@@ -164,7 +164,10 @@ def _periphery(server: Resource, failure: str) -> None:
 
 
 def _target_reachable(store: Any, resource: Resource) -> None:
-    """`helpers/query.rs`, get_swarm_or_server: a command needs the resource's server to be Ok."""
+    """`helpers/query.rs`, get_swarm_or_server: a command needs the resource's server to be Ok; with none attached,
+    `verify_has_target` (`entities/mod.rs`) refuses with 400."""
+    if not resource.config.get("server_id") and not resource.config.get("swarm_id"):
+        raise CoreError(400, "Must attach either swarm or server")
     if not server_reachable(store, resource.config.get("server_id", "")):
         raise CoreError(500, "Cannot send command when Server is unreachable or disabled")
 
