@@ -128,3 +128,14 @@ def test_a_log_of_a_deployment_on_no_server_is_refused_as_core_does(sim):
     assert (loose.status_code, loose.json()["error"]) == (400, "Must attach either swarm or server")
     assert (down.status_code, down.json()["error"]) == (
         500, "Cannot send command when Server is unreachable or disabled")
+
+
+def test_a_stack_log_tails_each_service_with_composes_padded_prefixes(shared_sim):
+    """Periphery runs `docker compose -p P logs --tail N -- services` (`api/compose.rs`): N lines per service, each
+    line prefixed with its container's name padded to the longest (as recorded: `web-1     | `, `worker-1  | `)."""
+    log = _read(shared_sim.url, "GetStackLog", {"stack": "jobs-stack", "services": [], "tail": 2})
+    prefixes = [line.split("| ")[0] for line in log["stdout"].splitlines()]
+    assert sorted(prefixes) == ["api-1     ", "api-1     ", "worker-1  ", "worker-1  "]
+    assert (log["stage"], log["command"]) == ("Get Stack Log", "docker compose -p jobs-stack logs --tail 2 -- ")
+    only = _read(shared_sim.url, "GetStackLog", {"stack": "jobs-stack", "services": ["worker"], "tail": 2})
+    assert [line.split("| ")[0] for line in only["stdout"].splitlines()] == ["worker-1  ", "worker-1  "]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import BadParams, CoreError, admin_only, busy, variable_not_found
@@ -445,14 +446,24 @@ def ListStackServices(sim: Simulator, user: User, params: dict[str, Any]) -> lis
     return services
 
 
-def _compose_lines(stack: Resource, params: dict[str, Any]) -> list[str]:
-    """`docker compose logs` prefixes each line with its container's service name (`web-1  | ...`)."""
-    wanted = params.get("services") or []
-    services = [s["service"] for s in stack.runtime.get("services", [])
-                if _container_state(s["state"]) and (not wanted or s["service"] in wanted)]
-    if not services:
+def _compose_lines(stack: Resource, params: dict[str, Any], tail: int = 5000) -> list[str]:
+    """`docker compose logs --tail N`: the last N lines of each service's container, each prefixed with its name
+    padded to the longest one (`web-1     | ...`, `worker-1  | ...`)."""
+    services = [s["service"] for s in stack.runtime.get("services", []) if _container_state(s["state"])]
+    shown = [service for service in services if service in (params.get("services") or services)]
+    if not shown or not tail:
         return []
-    return [f"{services[i % len(services)]}-1  | {line}" for i, line in enumerate(stack.runtime.get("log", []))]
+    width = max(len(service) for service in shown) + 2
+    lines = stack.runtime.get("log", [])
+    # The simulator deals its log lines round the services; each service keeps its own last `tail` lines.
+    owners = [services[i % len(services)] for i in range(len(lines))]
+    remaining = Counter(owners)
+    kept = []
+    for owner, line in zip(owners, lines):
+        remaining[owner] -= 1
+        if owner in shown and remaining[owner] < tail:
+            kept.append(f"{owner + '-1':<{width}}  | {line}")
+    return kept
 
 
 @register(READ)
@@ -460,9 +471,8 @@ def GetStackLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str,
     stack = _logs_of(sim, user, "Stack", params)
     services = required(params, "services")
     tail = _tail(params)
-    lines = _compose_lines(stack, params)
     project = stack.config.get("project_name") or stack.name
-    return _log("Get Stack Log", lines[-tail:] if tail else [],
+    return _log("Get Stack Log", _compose_lines(stack, params, tail),
                 f"docker compose -p {project} logs --tail {tail}{_timestamps(params)} -- {' '.join(services)}")
 
 
