@@ -139,3 +139,12 @@ def test_a_stack_log_tails_each_service_with_composes_padded_prefixes(shared_sim
     assert (log["stage"], log["command"]) == ("Get Stack Log", "docker compose -p jobs-stack logs --tail 2 -- ")
     only = _read(shared_sim.url, "GetStackLog", {"stack": "jobs-stack", "services": ["worker"], "tail": 2})
     assert [line.split("| ")[0] for line in only["stdout"].splitlines()] == ["worker-1  ", "worker-1  "]
+
+
+def test_stack_services_are_sorted_by_name_with_capitalised_states(shared_sim):
+    """`monitor/resources.rs`: services sorted by name, StackServiceState capitalised, Docker status lines."""
+    services = _read(shared_sim.url, "ListStackServices", {"stack": "jobs-stack"})
+    assert [(s["service"], s["state"], s["container"]["status"]) for s in services] == [
+        ("api", "Running", "Up 2 hours"), ("worker", "Exited", "Exited (0) 2 hours ago")]
+    monitoring = _read(shared_sim.url, "ListStackServices", {"stack": "monitoring-stack"})
+    assert [s["service"] for s in monitoring] == ["alertmanager", "grafana", "prometheus"]

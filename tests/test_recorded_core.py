@@ -20,7 +20,6 @@ OPTIONAL_KEYS: dict[tuple[str, str], str] = {
     **{(request, key): "entities/docker/container.rs ContainerListItem: skip_serializing_if empty/None"
        for request in ("ListContainers", "GetDeploymentContainer", "ListStackServices")
        for key in ("ports", "volumes", "networks", "stats", "network_mode", "status")},
-    ("ListStackServices", "container"): "entities/stack.rs StackService.container: skip_serializing_if None",
     ("ListVariables", "description"): "entities/variable.rs Variable.description: skip_serializing_if empty",
     ("ListUpdates", "version"): "entities/update.rs UpdateListItem.version: skip_serializing_if Version::is_none",
     ("ListUpdates", "other_data"): "entities/update.rs UpdateListItem.other_data: skip_serializing_if empty",

@@ -100,8 +100,8 @@ async def test_stacks_filter_and_detail(client):
     assert [(s["name"], s["running_services"]) for s in inactive["data"]["items"]] == [
         ("edge-stack", 0), ("logging-stack", 0)]
     detail = stack["data"]
-    assert [(s["name"], s["ports"]) for s in detail["services"]] == [
-        ("prometheus", ["9090:9090"]), ("grafana", ["3000:3000"]), ("alertmanager", ["9093:9093"])]
+    assert [(s["name"], s["ports"]) for s in detail["services"]] == [  # Core sorts them by name
+        ("alertmanager", ["9093:9093"]), ("grafana", ["3000:3000"]), ("prometheus", ["9090:9090"])]
     assert detail["networks"] == ["monitoring-net"] and detail["volumes"] == ["prometheus-data", "grafana-data"]
 
 

@@ -426,7 +426,9 @@ def GetDeploymentStats(sim: Simulator, user: User, params: dict[str, Any]) -> di
 
 @register(READ)
 def ListStackServices(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """`api/read/stack.rs`: the services in Core's status cache (none while the server is not Ok)."""
+    """`api/read/stack.rs`: the services in Core's status cache (none while the server is not Ok), built by
+    `monitor/resources.rs`: sorted by name, `container` null and state `Unknown` when there is no container,
+    StackServiceState capitalised (`Running`), an untagged image read as `:latest`."""
     stack = sim.store.checked(user, "Stack", target_key("Stack", params))
     server = sim.store.resources["Server"].get(stack.config.get("server_id", ""))
     if list_item(sim.store, stack)["info"]["state"] == "unknown" or server is None:
@@ -434,15 +436,13 @@ def ListStackServices(sim: Simulator, user: User, params: dict[str, Any]) -> lis
     containers = {c["name"]: c for c in _containers_of(sim, server, stack)}
     project = stack.config.get("project_name") or stack.name
     services = []
-    for s in stack.runtime.get("services", []):
+    for s in sorted(stack.runtime.get("services", []), key=lambda s: s["service"]):
         container = containers.get(f"{project}-{s['service']}-1")
-        item = {"stack_id": stack.id, "stack_name": stack.name, "service": s["service"], "image": s["image"],
-                # StackServiceState is capitalised, unlike container states
-                "state": container["state"].capitalize() if container else "Down",
-                "image_digests": [], "swarm_service": None}
-        if container:
-            item["container"] = container
-        services.append(item)
+        image = s["image"] if ":" in s["image"] else f"{s['image']}:latest"
+        services.append({"stack_id": stack.id, "stack_name": stack.name, "service": s["service"], "image": image,
+                         "container": container, "swarm_service": None,
+                         "state": container["state"].capitalize() if container else "Unknown",
+                         "image_digests": [] if container else None})
     return services
 
 
