@@ -148,3 +148,11 @@ def test_stack_services_are_sorted_by_name_with_capitalised_states(shared_sim):
         ("api", "Running", "Up 2 hours"), ("worker", "Exited", "Exited (0) 2 hours ago")]
     monitoring = _read(shared_sim.url, "ListStackServices", {"stack": "monitoring-stack"})
     assert [s["service"] for s in monitoring] == ["alertmanager", "grafana", "prometheus"]
+
+
+async def test_an_alert_id_that_is_no_object_id_is_refused_before_komodo_is_asked(client, shared_sim):
+    """Core parses the alert id first and answers a database error for anything but an ObjectId."""
+    raw = httpx2.post(f"{shared_sim.url}/read", json={"type": "GetAlert", "params": {"id": "nope"}}, headers=ADMIN)
+    assert (raw.status_code, raw.json()["error"]) == (500, "failed to query db for alert")
+    error, answer = await call(client, "komodo_read_GetAlert", {"id": "nope"})
+    assert error and answer["code"] == "VALIDATION_ERROR"

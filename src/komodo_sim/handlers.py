@@ -538,6 +538,8 @@ def ListAlerts(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, 
 @register(READ)
 def GetAlert(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     alert_id = required(params, "id")
+    if not is_object_id(alert_id):  # `api/read/alert.rs` over mungos' find_one_by_id, which parses the id first
+        raise CoreError(500, "failed to query db for alert", ["id is not ObjectId"])
     alert = next((a for a in sim.store.alerts if a["_id"]["$oid"] == alert_id), None)
     if alert is None or not sim.store.can_see_target(user, alert["target"]):
         raise CoreError(500, "no alert found with given id")
