@@ -156,3 +156,12 @@ async def test_an_alert_id_that_is_no_object_id_is_refused_before_komodo_is_aske
     assert (raw.status_code, raw.json()["error"]) == (500, "failed to query db for alert")
     error, answer = await call(client, "komodo_read_GetAlert", {"id": "nope"})
     assert error and answer["code"] == "VALIDATION_ERROR"
+
+
+async def test_the_log_of_a_never_deployed_deployment_says_why_it_is_empty(client, shared_sim):
+    """Core passes Periphery's failed `docker logs` on as a Log with `success: false` (status 200)."""
+    raw = _read(shared_sim.url, "GetDeploymentLog", {"deployment": "canary-api", "tail": 10})
+    assert raw["success"] is False and raw["stderr"] == "Error response from daemon: No such container: canary-api\n"
+    _, log = await call(client, "komodo_read_GetDeploymentLog", {"id": "canary-api", "tail": 10})
+    assert log["data"]["note"] == (
+        "Komodo could not read the log: Error response from daemon: No such container: canary-api")

@@ -327,11 +327,15 @@ def _timestamps(params: dict[str, Any]) -> str:
     return " --timestamps" if params.get("timestamps") else ""
 
 
-def _container_log(lines: list[str], params: dict[str, Any], name: str) -> dict[str, Any]:
-    """Periphery's GetContainerLog (`api/container/mod.rs`)."""
+def _container_log(lines: list[str] | None, params: dict[str, Any], name: str) -> dict[str, Any]:
+    """Periphery's GetContainerLog (`api/container/mod.rs`); with no such container (`lines` None), docker's own
+    failure in a failed Log, which Core passes on as is (status 200)."""
     tail = _tail(params)
-    return _log("Get container log", lines[-tail:] if tail else [],
-                f"docker logs --tail {tail}{_timestamps(params)} -- {name}")
+    log = _log("Get container log", (lines or [])[-tail:] if tail else [],
+               f"docker logs --tail {tail}{_timestamps(params)} -- {name}")
+    if lines is None:
+        log.update(success=False, stderr=f"Error response from daemon: No such container: {name}\n")
+    return log
 
 
 def _grep(params: dict[str, Any]) -> str:
@@ -356,9 +360,8 @@ def GetContainerLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[
     name = required(params, "container")
     _periphery(server, "failed at call to periphery")
     container = next((c for c in _containers(sim, server) if c["name"] == name), None)
-    if container is None:  # docker's own answer, in a failed Log (Core passes Periphery's Log on as is)
-        log = _container_log([], params, name)
-        return {**log, "success": False, "stderr": f"Error response from daemon: No such container: {name}\n"}
+    if container is None:
+        return _container_log(None, params, name)
     owner = next((r for kind in ("Deployment", "Stack") for r in sim.store.resources[kind].values()
                   if container in _containers_of(sim, server, r)), None)
     return _container_log(owner.runtime.get("log", []) if owner else [], params, name)
@@ -385,7 +388,8 @@ def _logs_of(sim: Simulator, user: User, kind: str, params: dict[str, Any]) -> R
 @register(READ)
 def GetDeploymentLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     deployment = _logs_of(sim, user, "Deployment", params)
-    return _container_log(deployment.runtime.get("log", []), params,
+    has_container = _container_state(deployment.runtime.get("state")) is not None
+    return _container_log(deployment.runtime.get("log", []) if has_container else None, params,
                           deployment.config.get("custom_name") or deployment.name)
 
 

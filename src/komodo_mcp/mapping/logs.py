@@ -22,7 +22,10 @@ def log_output(log: dict[str, Any], resource: str, source: str, budget_chars: in
     kept.reverse()
     cut = len(lines) - len(kept)
     note = None
-    if cut:
+    if log.get("success") is False:
+        # Periphery's failed command comes back as a Log, not an error (e.g. no such container).
+        note = f"Komodo could not read the log: {(log.get('stderr') or '').strip() or 'the command failed'}"
+    elif cut:
         note = (f"{cut} earlier lines ({len(text) - size} characters) cut to stay within {budget_chars} characters; "
                 f"ask for a smaller tail or search for what you need")
     return LogOutput(resource=resource, source=source, lines=len(kept), log="\n".join(kept), truncated=bool(cut),

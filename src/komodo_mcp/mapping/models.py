@@ -371,7 +371,8 @@ class LogOutput(BaseModel):
     lines: int = Field(description="Lines returned")
     log: str = Field(description="Plain text, oldest line first")
     truncated: bool
-    note: str | None = Field(None, description="What was cut to keep the result small, and how to narrow it")
+    note: str | None = Field(None, description="Why Komodo could not read the log, or what was cut to keep the "
+                             "result small and how to narrow it")
 
 
 # -- fleet summary -----------------------------------------------------------------------------------------------------
