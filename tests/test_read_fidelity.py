@@ -165,3 +165,14 @@ async def test_the_log_of_a_never_deployed_deployment_says_why_it_is_empty(clien
     _, log = await call(client, "komodo_read_GetDeploymentLog", {"id": "canary-api", "tail": 10})
     assert log["data"]["note"] == (
         "Komodo could not read the log: Error response from daemon: No such container: canary-api")
+
+
+def test_an_alert_on_a_resource_the_caller_cannot_read_is_forbidden_not_missing(shared_sim):
+    """`api/read/alert.rs` GetAlert checks the target with `check_user_target_access` (`permission.rs`)."""
+    alerts = _read(shared_sim.url, "ListAlerts", {"query": {"target.type": "Server"}})["alerts"]
+    unseen = next(a for a in alerts if a["data"]["data"]["name"] == "production-api")
+    viewer = {"x-api-key": VIEWER_KEY, "x-api-secret": VIEWER_SECRET}
+    answer = httpx2.post(f"{shared_sim.url}/read", json={"type": "GetAlert", "params": {"id": unseen["_id"]["$oid"]}},
+                         headers=viewer)
+    assert (answer.status_code, answer.json()["error"]) == (
+        500, "User does not have required permissions on this Server. Must have at least Read permissions")

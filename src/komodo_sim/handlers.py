@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import BadParams, CoreError, admin_only, busy, variable_not_found
+from .errors import BadParams, CoreError, admin_only, busy, forbidden, variable_not_found
 from .executions import EXECUTIONS, is_busy
 from .mongo import matches
 from .seed import default_config, default_info
@@ -545,8 +545,13 @@ def GetAlert(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, An
     if not is_object_id(alert_id):  # `api/read/alert.rs` over mungos' find_one_by_id, which parses the id first
         raise CoreError(500, "failed to query db for alert", ["id is not ObjectId"])
     alert = next((a for a in sim.store.alerts if a["_id"]["$oid"] == alert_id), None)
-    if alert is None or not sim.store.can_see_target(user, alert["target"]):
+    if alert is None:
         raise CoreError(500, "no alert found with given id")
+    target = alert["target"]
+    if not sim.store.can_see_target(user, target):  # `permission.rs` check_user_target_access
+        if target["type"] == "System":
+            raise CoreError(500, "user must be admin to view system updates")
+        raise forbidden(target["type"], "Read")
     return copy.deepcopy(alert)
 
 
