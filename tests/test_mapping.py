@@ -22,18 +22,21 @@ def test_no_komodo_state_is_a_pending_server():
     assert status.SERVER["pending"] == ()
 
 
+# Komodo's own summary (api/read/deployment.rs) counts exited and paused as stopped, everything else unhealthy.
 @pytest.mark.parametrize(("state", "expected"), [
-    ("running", "running"), ("deploying", "deploying"), ("exited", "stopped"), ("created", "stopped"),
-    ("paused", "stopped"), ("stopping", "stopped"), ("removing", "stopped"), ("not_deployed", "stopped"),
+    ("running", "running"), ("deploying", "deploying"), ("exited", "stopped"), ("created", "failed"),
+    ("paused", "stopped"), ("stopping", "failed"), ("removing", "failed"), ("not_deployed", "stopped"),
     ("unhealthy", "failed"), ("restarting", "failed"), ("dead", "failed"), ("unknown", "failed")])
 def test_deployment_status(state, expected):
     assert status.deployment_status(state) == expected
 
 
+# Komodo's stack summary (api/read/stack.rs): stopped and paused are stopped, anything but running/down/unknown is
+# unhealthy, i.e. still has containers up or half up.
 @pytest.mark.parametrize(("state", "expected"), [
-    ("running", "active"), ("unhealthy", "active"), ("restarting", "active"), ("paused", "active"),
-    ("deploying", "deploying"), ("stopped", "inactive"), ("down", "inactive"), ("created", "inactive"),
-    ("dead", "inactive"), ("removing", "inactive"), ("unknown", "inactive")])
+    ("running", "active"), ("unhealthy", "active"), ("restarting", "active"), ("paused", "inactive"),
+    ("deploying", "deploying"), ("stopped", "inactive"), ("down", "inactive"), ("created", "active"),
+    ("dead", "active"), ("removing", "active"), ("unknown", "inactive")])
 def test_stack_status(state, expected):
     assert status.stack_status(state) == expected
 
@@ -41,7 +44,16 @@ def test_stack_status(state, expected):
 @pytest.mark.parametrize(("state", "expected"), [("Ok", "success"), ("Failed", "failed"), ("Building", "building"),
                                                  ("Unknown", "pending")])
 def test_build_status(state, expected):
-    assert status.build_status(state) == expected
+    assert status.build_status(state, last_built_at=1_796_068_838_679) == expected
+
+
+def test_a_build_never_built_is_pending_though_komodo_says_ok():
+    assert status.build_status("Ok", last_built_at=0) == "pending"
+
+
+def test_a_repo_never_cloned_is_unknown_though_komodo_says_ok():
+    assert status.repo_status("Ok", last_pulled_at=0, cloned_hash=None) == "unknown"
+    assert status.repo_status("Ok", last_pulled_at=1_796_068_838_679, cloned_hash="abc123d") == "connected"
 
 
 def test_every_komodo_state_has_exactly_one_status():
@@ -145,7 +157,10 @@ def test_log_budget_keeps_the_newest_lines_and_says_what_was_cut():
 def test_stack_helpers():
     compose = "services:\n  a:\n    image: x\nnetworks:\n  front: {}\n  back:\nvolumes:\n  data: {}\n"
     assert top_level_keys(compose, "networks") == ["front", "back"] and top_level_keys(compose, "volumes") == ["data"]
-    assert running_services("unhealthy", "1 running, 1 restarting", 2) == 1
+    # Core's status is `docker compose ls` text (Periphery's compose projects)
+    assert running_services("unhealthy", "exited(1), running(1)", 2) == 1
+    assert running_services("unhealthy", "restarting(1), running(12)", 13) == 12
+    assert running_services("stopped", "exited(2)", 2) == 0
     assert running_services("running", None, 3) == 3
 
 

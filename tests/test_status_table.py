@@ -29,6 +29,7 @@ ROWS = [
     (409, "Resource with name 'x' already exists", "CONFLICT", 409),
     (500, "Deployment busy", "CONFLICT", 409),
     (500, "No tag found matching name or id: x", "NOT_FOUND", 404),
+    (500, "no variable found with given name: NOPE", "NOT_FOUND", 404),  # helpers/query.rs get_variable
     (500, "no update exists with given id", "NOT_FOUND", 404),
     (500, "no alert found with given id", "NOT_FOUND", 404),
     (500, "Server status missing system stats. The Server may be disconnected.", "INTERNAL_ERROR", 500),

@@ -87,7 +87,8 @@ async def test_get_deployment_composes_history_stats_and_health(shared_sim, era)
     assert deployment["health"]["status"] == "healthy" and deployment["metrics"]["uptime"] == "6 days"
     assert len(deployment["deployment_history"]) == 5
     assert all(h["status"] == "success" and h["duration"].endswith("s") for h in deployment["deployment_history"])
-    assert stopped["data"]["metrics"] is None and any("No stats" in n for n in stopped["data"]["notes"])
+    assert stopped["data"]["metrics"] is None and stopped["data"]["notes"] == [
+        "metrics unavailable: the container is exited"]
 
 
 async def test_alerts_filter_inside_komodo_and_explain(shared_sim, era):

@@ -33,6 +33,11 @@ def not_found(kind: str, key: str) -> CoreError:
     return CoreError(500, f"Did not find any {kind} matching {key}")
 
 
+def variable_not_found(name: str) -> CoreError:
+    """Variables are found by name alone (`helpers/query.rs`, get_variable), with their own text."""
+    return CoreError(500, f"no variable found with given name: {name}")
+
+
 def forbidden(kind: str, level: str, specific: list[str] | None = None) -> CoreError:
     text = f"User does not have required permissions on this {kind}. Must have at least {level} permissions"
     if specific:

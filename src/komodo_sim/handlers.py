@@ -6,15 +6,17 @@ A handler takes (sim, user, params) and returns the bare response body, or raise
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import BadParams, CoreError, admin_only, busy, not_found
+from .errors import BadParams, CoreError, admin_only, busy, forbidden, variable_not_found
 from .executions import CANCELS, EXECUTIONS, Cancel, is_busy
 from .mongo import matches
 from .seed import default_config, default_info
-from .state import KINDS, SYSTEM_OPERATORS, Resource, User, is_object_id, new_id, now_ms
-from .views import list_item, minimal_stats, page_of, query_items, summary
+from .state import KINDS, SPECIFIC_PERMISSIONS, SYSTEM_OPERATORS, Resource, User, is_object_id, new_id, now_ms
+from .views import _name_of, docker_status, list_item, server_reachable, minimal_stats, page_of, query_items, summary
 
 if TYPE_CHECKING:
     from .app import Simulator
@@ -107,13 +109,17 @@ def GetVersion(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, 
 
 
 @register(READ)
-def GetPermission(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
-    """The caller's effective permission on a target (admins: Write with every specific)."""
+def GetPermission(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any] | str:
+    """The caller's effective permission on a target (admins: Write with every specific). Core serialises it as
+    the bare level when there are no specifics (`deserializers/permission.rs`), specifics in their enum order."""
     target = required(params, "target")
     if not isinstance(target, dict) or target.get("type") not in KINDS:
         raise BadParams("invalid type: expected internally tagged enum ResourceTarget")
     resource = sim.store.resolve(target["type"], target.get("id", ""))
-    return {"level": sim.store.level(user, resource), "specific": sorted(sim.store.specifics(user, resource))}
+    level, specifics = sim.store.level(user, resource), sim.store.specifics(user, resource)
+    if not specifics:
+        return level
+    return {"level": level, "specific": [s for s in SPECIFIC_PERMISSIONS if s in specifics]}
 
 
 @register(READ)
@@ -122,7 +128,7 @@ def GetUsername(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str,
     found = sim.store.users.get(user_id)
     if found is None and user_id not in SYSTEM_OPERATORS:
         raise CoreError(500, f"Failed to find user with id {user_id}")
-    return {"username": found.username if found else SYSTEM_OPERATORS[user_id]}
+    return {"username": found.username if found else SYSTEM_OPERATORS[user_id], "avatar": None}
 
 
 @register(READ)
@@ -136,11 +142,35 @@ def GetCoreInfo(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str,
 
 # -- servers ---------------------------------------------------------------------------------------------------------
 
-def _reachable(sim: Simulator, user: User, params: dict[str, Any]) -> Resource:
-    server = sim.store.checked(user, "Server", target_key("Server", params))
+def _server(sim: Simulator, user: User, params: dict[str, Any], specific: str | None = None) -> Resource:
+    return sim.store.checked(user, "Server", target_key("Server", params), "Read", specific=specific)
+
+
+def _cached(server: Resource, what: str) -> None:
+    """`api/read/server.rs`: system info and stats come from Core's status cache, empty unless the server is Ok."""
     if not server.config.get("enabled", True) or server.runtime.get("state") != "Ok":
-        raise CoreError(500, "Server status missing system stats. The Server may be disconnected.")
-    return server
+        raise CoreError(500, f"Server status missing system {what}. The Server may be disconnected.")
+
+
+def _periphery(server: Resource, failure: str) -> None:
+    """A call through to Periphery (`helpers/mod.rs`, periphery_client): a disabled server is refused before any
+    call; an unreachable one fails the call, with `failure` as Core's context and the connection error as trace."""
+    if not server.config.get("enabled", True):
+        raise CoreError(500, "server not enabled")
+    if server.runtime.get("state") != "Ok":
+        address = server.config.get("address", "").replace("https://", "wss://").replace("http://", "ws://")
+        raise CoreError(500, failure, [f"Failed to connect to websocket | url: {address}/",
+                                       "IO error: Connection refused (os error 111)",
+                                       "Connection refused (os error 111)"])
+
+
+def _target_reachable(store: Any, resource: Resource) -> None:
+    """`helpers/query.rs`, get_swarm_or_server: a command needs the resource's server to be Ok; with none attached,
+    `verify_has_target` (`entities/mod.rs`) refuses with 400."""
+    if not resource.config.get("server_id") and not resource.config.get("swarm_id"):
+        raise CoreError(400, "Must attach either swarm or server")
+    if not server_reachable(store, resource.config.get("server_id", "")):
+        raise CoreError(500, "Cannot send command when Server is unreachable or disabled")
 
 
 @register(READ)
@@ -151,7 +181,8 @@ def GetServerState(sim: Simulator, user: User, params: dict[str, Any]) -> dict[s
 
 @register(READ)
 def GetSystemStats(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
-    server = _reachable(sim, user, params)
+    server = _server(sim, user, params)
+    _cached(server, "stats")
     stats = minimal_stats(server.runtime)
     for key in ("disk_total_gb", "disk_used_gb"):
         del stats[key]
@@ -160,22 +191,23 @@ def GetSystemStats(sim: Simulator, user: User, params: dict[str, Any]) -> dict[s
 
 @register(READ)
 def GetSystemInformation(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
-    server = sim.store.resolve("Server", target_key("Server", params))
-    if not sim.store.can(user, server, "Read"):
-        raise CoreError(400, "User does not have required permissions on this Server. Must have at least Read permissions")
-    if server.runtime.get("state") != "Ok" or not server.config.get("enabled", True):
-        raise CoreError(500, "Server status missing system stats. The Server may be disconnected.")
+    server = _server(sim, user, params)
+    _cached(server, "Info")
     return {**server.runtime["system"], "host_name": server.name}
 
 
 @register(READ)
 def GetHistoricalServerStats(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
-    server = _reachable(sim, user, params)
+    """Read from Core's stats collection: a server that never reported has no records (an empty page, not an
+    error)."""
+    server = _server(sim, user, params)
     granularity = required(params, "granularity")
     step = _timelength_ms(granularity)
     page = params.get("page") or 0
-    stats = server.runtime["stats"]
-    now = now_ms()
+    stats = server.runtime.get("stats")
+    if not stats:
+        return {"stats": [], "next_page": None}
+    now = now_ms() // step * step  # `api/read/server.rs`: points on the granularity's boundaries
     records = []
     for i in range(page * 200, page * 200 + 200):
         wobble = ((i * 37) % 21 - 10) / 2
@@ -210,26 +242,49 @@ def docker_ports(mappings: list[str]) -> list[dict[str, Any]]:
     return ports
 
 
+def _container_stats(name: str, running: bool) -> dict[str, str]:
+    """`docker stats --no-stream` of one container, as Periphery parses it: zeros when it is not running."""
+    if not running:
+        return {"name": name, "cpu_perc": "0.00%", "mem_perc": "0.00%", "mem_usage": "0B / 0B", "net_io": "0B / 0B",
+                "block_io": "0B / 0B", "pids": "0"}
+    seed = sum(map(ord, name))
+    return {"name": name, "cpu_perc": f"{(seed % 60) + 5}.{seed % 10}%", "mem_perc": f"{(seed % 50) + 10}.{seed % 7}%",
+            "mem_usage": f"{256 + seed % 512}MiB / 1GiB", "net_io": f"{seed % 900}kB / {seed % 700}kB",
+            "block_io": "12.3MB / 4.1MB", "pids": str(seed % 40 + 3)}
+
+
+def _container(server: Resource, name: str, image: str, state: str, status: str | None, ports: list[str],
+               network: str) -> dict[str, Any]:
+    """Docker's container list entry as Periphery passes it on (`entities/docker/container.rs`, ContainerListItem):
+    empty lists and absent options are left out, `labels` is never serialised, `stats` only for running ones."""
+    container = {"server_id": server.id, "server_name": server.name, "name": name,
+                 "id": hashlib.sha256(f"{server.id}/{name}".encode()).hexdigest(), "image": image,
+                 "image_id": "sha256:" + hashlib.sha256(image.encode()).hexdigest(),
+                 "created": server.updated_at // 1000, "state": state, "status": status, "network_mode": network,
+                 "networks": [network]}
+    if ports and network != "host":
+        container["ports"] = docker_ports(ports)
+    if state == "running":
+        container["stats"] = _container_stats(name, True)
+    return container
+
+
 def _containers_of(sim: Simulator, server: Resource, resource: Resource) -> list[dict[str, Any]]:
-    """The containers one deployment or stack runs on `server`, as ContainerListItems."""
-    if resource.kind == "Stack":
-        services = resource.runtime.get("services") or []
-    else:
-        services = [{"service": resource.name, "state": resource.runtime.get("state"),
-                     "image": list_item(sim.store, resource)["info"]["image"],
-                     "ports": [line for line in resource.config.get("ports", "").splitlines() if line.strip()]}]
-    containers = []
-    for service in services:
-        state = _container_state(service["state"])
+    """The containers one deployment or stack runs on `server`: a deployment's is named after it, a stack's are
+    compose's `<project>-<service>-1`."""
+    if resource.kind == "Deployment":
+        state = _container_state(resource.runtime.get("state"))
         if state is None:
-            continue
-        name = service["service"] if resource.kind == "Deployment" else f"{resource.name}-{service['service']}-1"
-        containers.append({
-            "server_id": server.id, "server_name": server.name, "name": name,
-            "id": resource.runtime.get("container_id", resource.id[:12]), "image": service["image"],
-            "state": state, "status": resource.runtime.get("status"), "networks": ["bridge"],
-            "ports": docker_ports(service.get("ports", [])), "volumes": [], "labels": {"komodo.resource": resource.name}})
-    return containers
+            return []
+        name = resource.config.get("custom_name") or resource.name
+        image = list_item(sim.store, resource)["info"]["image"]
+        ports = [line for line in resource.config.get("ports", "").splitlines() if line.strip()]
+        return [_container(server, name, image, state, resource.runtime.get("status"), ports,
+                           resource.config.get("network") or "bridge")]
+    project = resource.config.get("project_name") or resource.name
+    return [_container(server, f"{project}-{s['service']}-1", s["image"], state, docker_status(state),
+                       s.get("ports", []), f"{project}_default")
+            for s in resource.runtime.get("services") or [] if (state := _container_state(s["state"]))]
 
 
 def _containers(sim: Simulator, server: Resource) -> list[dict[str, Any]]:
@@ -247,13 +302,18 @@ def _container_state(state: str | None) -> str | None:
 
 @register(READ)
 def ListContainers(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return _containers(sim, _reachable(sim, user, params))
+    """`api/read/docker.rs`: the containers in Core's status cache, which is empty unless the server is Ok."""
+    server = _server(sim, user, params)
+    if not server.config.get("enabled", True) or server.runtime.get("state") != "Ok":
+        return []
+    return _containers(sim, server)
 
 
-def _log(stdout_lines: list[str], command: str) -> dict[str, Any]:
+def _log(stage: str, stdout_lines: list[str], command: str) -> dict[str, Any]:
+    """Periphery's Log of a command: its output with the trailing newline a shell command leaves."""
     now = now_ms()
-    return {"stage": "get container log", "command": command, "stdout": "\n".join(stdout_lines), "stderr": "",
-            "success": True, "start_ts": now, "end_ts": now}
+    return {"stage": stage, "command": command, "stdout": "".join(f"{line}\n" for line in stdout_lines),
+            "stderr": "", "success": True, "start_ts": now, "end_ts": now}
 
 
 def _tail(params: dict[str, Any]) -> int:
@@ -263,9 +323,28 @@ def _tail(params: dict[str, Any]) -> int:
     return min(tail, 5000)
 
 
-def _tailed(lines: list[str], params: dict[str, Any], command: str) -> dict[str, Any]:
+def _timestamps(params: dict[str, Any]) -> str:
+    return " --timestamps" if params.get("timestamps") else ""
+
+
+def _container_log(lines: list[str] | None, params: dict[str, Any], name: str) -> dict[str, Any]:
+    """Periphery's GetContainerLog (`api/container/mod.rs`); with no such container (`lines` None), docker's own
+    failure in a failed Log, which Core passes on as is (status 200)."""
     tail = _tail(params)
-    return _log(lines[-tail:] if tail else [], f"{command} --tail {tail}")
+    log = _log("Get container log", (lines or [])[-tail:] if tail else [],
+               f"docker logs --tail {tail}{_timestamps(params)} -- {name}")
+    if lines is None:
+        log.update(success=False, stderr=f"Error response from daemon: No such container: {name}\n")
+    return log
+
+
+def _grep(params: dict[str, Any]) -> str:
+    """Periphery's `format_log_grep` (`helpers.rs`)."""
+    terms = required(params, "terms")
+    invert = " -v" if params.get("invert") else ""
+    if params.get("combinator", "Or") == "And":
+        return f"grep{invert} -P '^(?=.*{')(?=.*'.join(terms)})'"
+    return f"grep{invert} -E '{'|'.join(terms)}'"
 
 
 def _search(lines: list[str], params: dict[str, Any]) -> list[str]:
@@ -277,80 +356,138 @@ def _search(lines: list[str], params: dict[str, Any]) -> list[str]:
 
 @register(READ)
 def GetContainerLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
-    server = _reachable(sim, user, params)
+    server = _server(sim, user, params, specific="Logs")
     name = required(params, "container")
+    _periphery(server, "failed at call to periphery")
     container = next((c for c in _containers(sim, server) if c["name"] == name), None)
     if container is None:
-        raise CoreError(500, f"Failed to get container log | No such container: {name}")
-    owner = sim.store.find("Deployment", name) or sim.store.find("Stack", container["labels"]["komodo.resource"])
-    return _tailed(owner.runtime.get("log", []) if owner else [], params, f"docker logs {name}")
+        return _container_log(None, params, name)
+    owner = next((r for kind in ("Deployment", "Stack") for r in sim.store.resources[kind].values()
+                  if container in _containers_of(sim, server, r)), None)
+    return _container_log(owner.runtime.get("log", []) if owner else [], params, name)
+
+
+@register(READ)
+def SearchContainerLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    """`api/read/docker.rs` → Periphery's GetContainerLogSearch (`api/container/mod.rs`)."""
+    server = _server(sim, user, params, specific="Logs")
+    name = required(params, "container")
+    _periphery(server, "failed at call to periphery")
+    owner = next((r for kind in ("Deployment", "Stack") for r in sim.store.resources[kind].values()
+                  if any(c["name"] == name for c in _containers_of(sim, server, r))), None)
+    return _log("Get container log grep", _search(owner.runtime.get("log", []) if owner else [], params),
+                f"docker logs {name} --tail 5000{_timestamps(params)} 2>&1 | {_grep(params)}")
 
 
 def _logs_of(sim: Simulator, user: User, kind: str, params: dict[str, Any]) -> Resource:
-    return sim.store.checked(user, kind, target_key(kind, params), "Read", specific="Logs")
+    resource = sim.store.checked(user, kind, target_key(kind, params), "Read", specific="Logs")
+    _target_reachable(sim.store, resource)
+    return resource
 
 
 @register(READ)
 def GetDeploymentLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     deployment = _logs_of(sim, user, "Deployment", params)
-    return _tailed(deployment.runtime.get("log", []), params, f"docker logs {deployment.name}")
+    has_container = _container_state(deployment.runtime.get("state")) is not None
+    return _container_log(deployment.runtime.get("log", []) if has_container else None, params,
+                          deployment.config.get("custom_name") or deployment.name)
 
 
 @register(READ)
 def SearchDeploymentLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     deployment = _logs_of(sim, user, "Deployment", params)
-    return _log(_search(deployment.runtime.get("log", []), params), f"docker logs {deployment.name} | grep")
+    name = deployment.config.get("custom_name") or deployment.name
+    return _log("Get container log grep", _search(deployment.runtime.get("log", []), params),
+                f"docker logs {name} --tail 5000{_timestamps(params)} 2>&1 | {_grep(params)}")
 
 
 @register(READ)
 def GetDeploymentContainer(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
+    """`api/read/deployment.rs`: the cached state and container; `container` is null when there is none."""
     deployment = sim.store.checked(user, "Deployment", target_key("Deployment", params))
-    state = deployment.runtime.get("state", "not_deployed")
+    state = list_item(sim.store, deployment)["info"]["state"]
     server = sim.store.resources["Server"].get(deployment.config.get("server_id", ""))
     container = None
-    if server is not None and server.runtime.get("state") == "Ok":
+    if state != "unknown" and server is not None:
         container = next(iter(_containers_of(sim, server, deployment)), None)
-    return {"state": state, "container": container} if container else {"state": state}
+    return {"state": state, "container": container}
 
 
 @register(READ)
 def GetDeploymentStats(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     deployment = sim.store.checked(user, "Deployment", target_key("Deployment", params))
-    if deployment.runtime.get("state") not in ("running", "unhealthy", "restarting"):
-        raise CoreError(500, f"No stats available for container {deployment.name}. Is it running?")
-    seed = sum(map(ord, deployment.name))
-    return {"name": deployment.name, "cpu_perc": f"{(seed % 60) + 5}.{seed % 10}%",
-            "mem_perc": f"{(seed % 50) + 10}.{seed % 7}%", "mem_usage": f"{256 + seed % 512}MiB / 1GiB",
-            "net_io": f"{seed % 900}kB / {seed % 700}kB", "block_io": "12.3MB / 4.1MB", "pids": str(seed % 40 + 3)}
+    if not deployment.config.get("server_id"):
+        raise CoreError(500, "Deployment has no Server attached")
+    server = sim.store.resolve("Server", deployment.config["server_id"])
+    _periphery(server, "failed to get stats from periphery")
+    name = deployment.config.get("custom_name") or deployment.name
+    state = _container_state(deployment.runtime.get("state"))
+    if state is None:
+        raise CoreError(500, "failed to get stats from periphery",
+                        ["No stats found for container", f"Error response from daemon: No such container: {name}"])
+    return _container_stats(name, state == "running")
 
 
 @register(READ)
 def ListStackServices(sim: Simulator, user: User, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """`api/read/stack.rs`: the services in Core's status cache (none while the server is not Ok), built by
+    `monitor/resources.rs`: sorted by name, `container` null and state `Unknown` when there is no container,
+    StackServiceState capitalised (`Running`), an untagged image read as `:latest`."""
     stack = sim.store.checked(user, "Stack", target_key("Stack", params))
+    server = sim.store.resources["Server"].get(stack.config.get("server_id", ""))
+    if list_item(sim.store, stack)["info"]["state"] == "unknown" or server is None:
+        return []
+    containers = {c["name"]: c for c in _containers_of(sim, server, stack)}
+    project = stack.config.get("project_name") or stack.name
     services = []
-    for s in stack.runtime.get("services", []):
-        item = {"stack_id": stack.id, "stack_name": stack.name, "service": s["service"], "image": s["image"],
-                "state": s["state"].capitalize()}  # StackServiceState is capitalised, unlike container states
-        if s["state"] in ("running", "restarting", "exited", "paused"):
-            item["container"] = {"name": f"{stack.name}-{s['service']}-1", "id": new_id()[:12], "image": s["image"],
-                                 "state": _container_state(s["state"]), "status": stack.runtime.get("status"),
-                                 "ports": docker_ports(s.get("ports", [])), "networks": [], "volumes": [],
-                                 "labels": {}}
-        services.append(item)
+    for s in sorted(stack.runtime.get("services", []), key=lambda s: s["service"]):
+        container = containers.get(f"{project}-{s['service']}-1")
+        image = s["image"] if ":" in s["image"] else f"{s['image']}:latest"
+        services.append({"stack_id": stack.id, "stack_name": stack.name, "service": s["service"], "image": image,
+                         "container": container, "swarm_service": None,
+                         "state": container["state"].capitalize() if container else "Unknown",
+                         "image_digests": [] if container else None})
     return services
+
+
+def _compose_lines(stack: Resource, params: dict[str, Any], tail: int = 5000) -> list[str]:
+    """`docker compose logs --tail N`: the last N lines of each service's container, each prefixed with its name
+    padded to the longest one (`web-1     | ...`, `worker-1  | ...`)."""
+    services = [s["service"] for s in stack.runtime.get("services", []) if _container_state(s["state"])]
+    shown = [service for service in services if service in (params.get("services") or services)]
+    if not shown or not tail:
+        return []
+    width = max(len(service) for service in shown) + 2
+    lines = stack.runtime.get("log", [])
+    # The simulator deals its log lines round the services; each service keeps its own last `tail` lines.
+    owners = [services[i % len(services)] for i in range(len(lines))]
+    remaining = Counter(owners)
+    kept = []
+    for owner, line in zip(owners, lines):
+        remaining[owner] -= 1
+        if owner in shown and remaining[owner] < tail:
+            kept.append(f"{owner + '-1':<{width}}  | {line}")
+    return kept
 
 
 @register(READ)
 def GetStackLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     stack = _logs_of(sim, user, "Stack", params)
-    required(params, "services")
-    return _tailed(stack.runtime.get("log", []), params, f"docker compose -p {stack.name} logs")
+    services = required(params, "services")
+    tail = _tail(params)
+    project = stack.config.get("project_name") or stack.name
+    return _log("Get Stack Log", _compose_lines(stack, params, tail),
+                f"docker compose -p {project} logs --tail {tail}{_timestamps(params)} -- {' '.join(services)}")
 
 
 @register(READ)
 def SearchStackLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     stack = _logs_of(sim, user, "Stack", params)
-    return _log(_search(stack.runtime.get("log", []), params), f"docker compose -p {stack.name} logs | grep")
+    project = stack.config.get("project_name") or stack.name
+    services = " ".join(params.get("services") or [])
+    return _log("Search Stack Log", _search(_compose_lines(stack, params), params),
+                f"docker compose -p {project} logs --tail 5000{_timestamps(params)} -- {services} 2>&1 | "
+                f"{_grep(params)}")
 
 
 # -- updates, alerts, tags, variables, schedules -----------------------------------------------------------------------
@@ -398,15 +535,23 @@ def ListAlerts(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, 
     visible = [a for a in reversed(sim.store.alerts)
                if sim.store.can_see_target(user, a["target"]) and matches(a, query)]
     chunk = visible[page * 100:(page + 1) * 100]
-    return {"alerts": copy.deepcopy(chunk), "next_page": page + 1 if len(visible) > (page + 1) * 100 else None}
+    # `api/read/alert.rs`: a full page always offers the next one, even when nothing follows.
+    return {"alerts": copy.deepcopy(chunk), "next_page": page + 1 if len(chunk) == 100 else None}
 
 
 @register(READ)
 def GetAlert(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     alert_id = required(params, "id")
+    if not is_object_id(alert_id):  # `api/read/alert.rs` over mungos' find_one_by_id, which parses the id first
+        raise CoreError(500, "failed to query db for alert", ["id is not ObjectId"])
     alert = next((a for a in sim.store.alerts if a["_id"]["$oid"] == alert_id), None)
-    if alert is None or not sim.store.can_see_target(user, alert["target"]):
+    if alert is None:
         raise CoreError(500, "no alert found with given id")
+    target = alert["target"]
+    if not sim.store.can_see_target(user, target):  # `permission.rs` check_user_target_access
+        if target["type"] == "System":
+            raise CoreError(500, "user must be admin to view system updates")
+        raise forbidden(target["type"], "Read")
     return copy.deepcopy(alert)
 
 
@@ -422,7 +567,9 @@ def GetTag(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]
 
 
 def _variable_view(user: User, variable: dict[str, Any]) -> dict[str, Any]:
-    shown = dict(variable)
+    """`api/read/variable.rs`: admins see secret values; `description` is left out when empty
+    (`entities/variable.rs`, skip_serializing_if)."""
+    shown = {key: value for key, value in variable.items() if key != "description" or value}
     if variable["is_secret"] and not user.admin:
         shown["value"] = "#" * len(variable["value"])
     return shown
@@ -437,7 +584,7 @@ def ListVariables(sim: Simulator, user: User, params: dict[str, Any]) -> list[di
 def GetVariable(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     name = required(params, "name")
     if name not in sim.store.variables:
-        raise CoreError(500, f"Did not find any Variable matching {name}")
+        raise variable_not_found(name)
     return _variable_view(user, sim.store.variables[name])
 
 
@@ -452,7 +599,8 @@ def ListSchedules(sim: Simulator, user: User, params: dict[str, Any]) -> list[di
                 "target": r.target(), "name": r.name, "schedule_format": r.config.get("schedule_format", "English"),
                 "schedule": r.config["schedule"], "enabled": r.config.get("schedule_enabled", False),
                 "schedule_timezone": r.config.get("schedule_timezone", ""), "tags": list(r.tags),
-                "last_run_at": r.runtime.get("last_run_at"), "next_scheduled_run": r.runtime.get("next_scheduled_run")})
+                "last_run_at": r.runtime.get("last_run_at"), "next_scheduled_run": r.runtime.get("next_scheduled_run"),
+                "schedule_error": r.runtime.get("schedule_error")})
     schedules.sort(key=lambda s: s["name"])
     return page_of(schedules, params, sim.store.pagination_limit)
 
@@ -469,7 +617,39 @@ def _toml_value(value: Any) -> str:
     return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
 
 
+# Config fields that hold another resource's id, exported by that resource's name under another key.
+_TOML_REFERENCES = {"server_id": ("server", "Server"), "builder_id": ("builder", "Builder"),
+                    "linked_repo": ("linked_repo", "Repo")}
+
+
+def _toml_config(sim: Simulator, config: dict[str, Any], prefix: str = "") -> list[str]:
+    """Core's export (`api/read/toml.rs`): nested tables as dotted keys, references by name."""
+    lines = []
+    for key, value in config.items():
+        if key in _TOML_REFERENCES and isinstance(value, str):
+            key, kind = _TOML_REFERENCES[key]
+            value = _name_of(sim.store, kind, value) or value
+        elif key == "server_ids":  # a Server builder's servers
+            key, value = "servers", [_name_of(sim.store, "Server", v) or v for v in value]
+        if isinstance(value, dict) and value:
+            lines += _toml_config(sim, value, f"{prefix}{key}.")
+        else:
+            lines.append(f"{prefix}{key} = {_toml_value(value)}")
+    return lines
+
+
+def _toml_stage(stage: dict[str, Any]) -> str:
+    executions = ",\n".join(
+        f"  {{ execution.type = {_toml_value(e['execution']['type'])}, "
+        + "".join(f"execution.params.{k} = {_toml_value(v)}, " for k, v in e["execution"]["params"].items())
+        + f"enabled = {_toml_value(e['enabled'])} }}" for e in stage.get("executions", []))
+    return (f"[[procedure.config.stage]]\nname = {_toml_value(stage['name'])}\nenabled = "
+            f"{_toml_value(stage.get('enabled', True))}\nexecutions = [\n{executions}\n]")
+
+
 def _toml(sim: Simulator, resources: list[Resource], include_variables: bool) -> str:
+    """Core's TOML export: one `[[kind]]` block per resource with only the config that differs from the defaults,
+    blocks separated by `##` lines; a procedure's stages as `[[procedure.config.stage]]` blocks."""
     blocks = []
     defaults = {kind: default_config(kind) for kind in KINDS}
     for r in resources:
@@ -481,15 +661,19 @@ def _toml(sim: Simulator, resources: list[Resource], include_variables: bool) ->
         if tags:
             lines.append(f"tags = {_toml_value(tags)}")
         changed = {k: v for k, v in r.config.items() if defaults[r.kind].get(k) != v}
-        if changed:
+        stages = changed.pop("stages", []) if r.kind == "Procedure" else []
+        if r.kind == "Procedure":
+            lines += _toml_config(sim, changed, "config.")
+            lines += [f"\n{_toml_stage(stage)}" for stage in stages]
+        elif changed:
             lines.append(f"[{section}.config]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in changed.items()]
+            lines += _toml_config(sim, changed)
         blocks.append("\n".join(lines))
     if include_variables:
         for v in sim.store.variables.values():
             blocks.append(f'[[variable]]\nname = "{v["name"]}"\nvalue = {_toml_value(v["value"])}'
                           + ("\nis_secret = true" if v["is_secret"] else ""))
-    return "\n\n".join(blocks) + "\n"
+    return "\n\n##\n\n".join(blocks) + "\n"
 
 
 @register(READ)
@@ -498,10 +682,18 @@ def ExportResourcesToToml(sim: Simulator, user: User, params: dict[str, Any]) ->
     return {"toml": _toml(sim, resources, bool(params.get("include_variables")) and user.admin)}
 
 
+def _exportable(resource: Resource) -> bool:
+    """`api/read/toml.rs`: a sync is exported only when its resources live in a repo or on the host, not in
+    Komodo itself (its own `file_contents`)."""
+    config = resource.config
+    return resource.kind != "ResourceSync" or (not config.get("file_contents") and bool(
+        config.get("files_on_host") or config.get("repo") or config.get("linked_repo")))
+
+
 @register(READ)
 def ExportAllResourcesToToml(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, str]:
     resources = [r for kind in KINDS for r in sorted(sim.store.visible(user, kind), key=lambda r: r.name)
-                 if params.get("include_resources", True)]
+                 if params.get("include_resources", True) and _exportable(r)]
     return {"toml": _toml(sim, resources, bool(params.get("include_variables")) and user.admin)}
 
 
@@ -577,7 +769,8 @@ def _register_resource_writes(kind: str) -> None:
         info = default_info(kind)
         resource = Resource(kind=kind, id=new_id(), name=name, config=_merge(default_config(kind), config),
                             info=dict(info) if isinstance(info, dict) else info,
-                            runtime={"state": {"Deployment": "not_deployed", "Stack": "down"}.get(kind, "Unknown")})
+                            runtime={"state": state} if (state := {"Deployment": "not_deployed", "Stack": "down"}.get(
+                                kind)) else {})
         sim.store.add(resource)
         sim.store.grant(user, resource, "Write")
         _write_update(sim, user, f"Create{kind}", resource.target(), [f"created {kind.lower()} {name}"])
@@ -669,7 +862,7 @@ def _admin_variable(user: User, verb: str) -> None:
 def _variable(sim: Simulator, params: dict[str, Any]) -> dict[str, Any]:
     name = required(params, "name")
     if name not in sim.store.variables:
-        raise not_found("Variable", name)
+        raise variable_not_found(name)
     return sim.store.variables[name]
 
 

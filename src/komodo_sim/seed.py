@@ -12,7 +12,9 @@ VIEWER_KEY, VIEWER_SECRET = "K_demo_viewer_K", "S_demo_viewer_secret_S"
 ADMIN_PASSWORD, VIEWER_PASSWORD = "changeme", "viewer-pass"
 
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
-_GIT = {"git_provider": "github.com", "git_https": True, "branch": "main", "webhook_enabled": True}
+_GIT = {"git_provider": "github.com", "git_https": True, "branch": "main", "webhook_enabled": True,
+        "webhook_secret": ""}
+_NO_COMMAND = {"path": "", "command": "", "shell_mode": False}  # Core's SystemCommand default
 
 
 def default_config(kind: str) -> dict[str, Any]:
@@ -41,7 +43,10 @@ def default_config(kind: str) -> dict[str, Any]:
                     "files_on_host": False, "run_directory": "", "file_paths": [], "env_file_path": ".env",
                     "additional_env_files": [], "config_files": [], "send_alerts": True, "registry_provider": "",
                     "registry_account": "", "extra_args": [], "build_extra_args": [],
-                    "compose_cmd_wrapper_include": [], "ignore_services": [], "file_contents": "", "environment": ""}
+                    "compose_cmd_wrapper": "", "compose_cmd_wrapper_include": [], "ignore_services": [],
+                    "auto_update_skip_services": [], "clone_path": "", "reclone": False,
+                    "webhook_force_deploy": False, "pre_deploy": dict(_NO_COMMAND), "post_deploy": dict(_NO_COMMAND),
+                    "file_contents": "", "environment": ""}
         case "Build":
             return {"builder_id": "", "version": {"major": 0, "minor": 0, "patch": 0}, "auto_increment_version": True,
                     "image_name": "", "image_tag": "", "include_latest_tag": True, "include_version_tags": True,
@@ -49,11 +54,11 @@ def default_config(kind: str) -> dict[str, Any]:
                     "commit": "", "webhook_enabled": False, "files_on_host": False, "build_path": ".",
                     "dockerfile_path": "Dockerfile", "image_registry": [], "skip_secret_interp": False,
                     "use_buildx": False, "extra_args": [], "dockerfile": "", "build_args": "", "secret_args": "",
-                    "labels": ""}
+                    "labels": "", "pre_build": dict(_NO_COMMAND)}
         case "Repo":
             return {"server_id": "", "builder_id": "", **_GIT, "webhook_enabled": False, "git_account": "",
                     "repo": "", "commit": "", "path": "", "links": [], "environment": "", "env_file_path": ".env",
-                    "skip_secret_interp": False}
+                    "skip_secret_interp": False, "on_clone": dict(_NO_COMMAND), "on_pull": dict(_NO_COMMAND)}
         case "Procedure":
             return {"stages": [], "schedule_format": "English", "schedule": "", "schedule_enabled": True,
                     "schedule_timezone": "", "schedule_alert": True, "failure_alert": True, "webhook_enabled": True,
@@ -69,7 +74,7 @@ def default_config(kind: str) -> dict[str, Any]:
                     "include_resources": True, "match_tags": [], "include_variables": False,
                     "include_user_groups": False, "pending_alert": True, "file_contents": ""}
         case "Builder":
-            return {"type": "Server", "params": {"server_id": ""}}
+            return {"type": "Server", "params": {"server_ids": []}}  # a list since Core 2.3.0
         case "Alerter":
             return {"enabled": True, "endpoint": {"type": "Custom", "params": {"url": ""}}, "alert_types": [],
                     "resources": [], "except_resources": [], "maintenance_windows": []}
@@ -77,7 +82,33 @@ def default_config(kind: str) -> dict[str, Any]:
 
 
 def default_info(kind: str) -> Any:
-    return {"Build": {"last_built_at": 0}, "Procedure": None, "Builder": None, "Alerter": None}.get(kind, {})
+    """Komodo's `<Kind>Info` of a new resource (every field is serialised, `None` as null; Procedure, Builder and
+    Alerter have none: `info: null`). `client/core/rs/src/entities/<kind>.rs`."""
+    match kind:
+        case "Server":
+            return {"attempted_public_key": "", "public_key": ""}
+        case "Deployment":
+            return {"latest_image_digest": "", "deployed_name": ""}
+        case "Stack":
+            return {key: None for key in ("deployed_project_name", "deployed_hash", "deployed_message",
+                                          "deployed_contents", "deployed_config", "deployed_services", "latest_hash",
+                                          "latest_message", "remote_contents", "remote_errors")} | {
+                "missing_files": [], "latest_services": []}
+        case "Build":
+            return {"last_built_at": 0} | dict.fromkeys(("built_hash", "built_message", "built_contents",
+                                                          "latest_hash", "latest_message", "remote_path",
+                                                          "remote_contents", "remote_error"))
+        case "Repo":
+            return {"last_pulled_at": 0, "last_built_at": 0} | dict.fromkeys(
+                ("built_hash", "built_message", "latest_hash", "latest_message"))
+        case "ResourceSync":
+            return {"last_sync_ts": 0, "pending_deploys": [], "remote_contents": [], "remote_errors": [],
+                    "resource_updates": [], "variable_updates": [], "user_group_updates": []} | dict.fromkeys(
+                ("last_sync_hash", "last_sync_message", "pending_hash", "pending_message", "pending_error",
+                 "pending_deploy_error"))
+        case "Action":
+            return {}
+    return None
 
 
 class _Fleet:
@@ -198,8 +229,9 @@ def seed_demo(store: Store, now: int | None = None) -> None:
     f.add("Repo", "infra-scripts", age_days=150, config={"repo": "ops/infra-scripts",
           "git_provider": "git.example.com", "server_id": prod.id}, runtime={"state": "Failed"},
           info={"last_pulled_at": now - 3 * DAY})
+    f.add("Repo", "docs-site", age_days=2, config={"repo": "myorg/docs-site", "server_id": staging.id})  # never cloned
     local_builder = f.add("Builder", "local-builder", age_days=320, config={"type": "Server",
-                          "params": {"server_id": builder_host.id}})
+                          "params": {"server_ids": [builder_host.id]}})
     f.add("Builder", "aws-builder", age_days=100, config={"type": "Aws", "params": {
         "region": "us-east-1", "instance_type": "c5.2xlarge", "volume_gb": 50, "ami_id": "ami-0abcdef1234567890",
         "subnet_id": "subnet-01", "key_pair_name": "builder", "assign_public_ip": True, "use_public_ip": False,
@@ -224,7 +256,7 @@ def seed_demo(store: Store, now: int | None = None) -> None:
     f.history(web_build, "RunBuild", [(70, 95, False), (2 * 1440, 88, True), (4 * 1440, 91, True)],
               ["Clone Repo", "Docker Build", "Docker Push"], admin.id, version=(1, 4, 2))
     f.add("Build", "worker-build", age_days=200, config={"builder_id": local_builder.id, "image_name": "worker",
-          "version": {"major": 0, "minor": 9, "patch": 12}, "repo": "myorg/myapp-backend"}, runtime={"state": "Unknown"})
+          "version": {"major": 0, "minor": 9, "patch": 12}, "repo": "myorg/myapp-backend"})  # never built
 
     # Deployments in many states.
     def deployment(name: str, server: Resource, image: dict, state: str, status: str | None, *, age: float,
@@ -265,7 +297,7 @@ def seed_demo(store: Store, now: int | None = None) -> None:
     # Stacks.
     monitoring = f.add("Stack", "monitoring-stack", age_days=319, tags=("monitoring", "production"), config={
         "server_id": prod.id, "file_contents": _MONITORING_COMPOSE, "file_paths": ["docker-compose.monitoring.yml"]},
-        runtime={"state": "running", "status": "3 running", "deployed_hash": "5e4d3c2",
+        runtime={"state": "running", "deployed_hash": "5e4d3c2",
                  "services": [{"service": s, "image": i, "state": "running", "ports": p} for s, i, p in (
                      ("prometheus", "prom/prometheus:latest", ["9090:9090"]),
                      ("grafana", "grafana/grafana:latest", ["3000:3000"]),
@@ -280,10 +312,23 @@ def seed_demo(store: Store, now: int | None = None) -> None:
     f.add("Stack", "db-stack", age_days=250, tags=("production", "critical"), config={
         "server_id": prod.id, "file_contents": "services:\n  postgres:\n    image: postgres:16\n  pgbouncer:\n    image: bitnami/pgbouncer:1.22\n",
         "environment": "POSTGRES_PASSWORD=[[DB_PASSWORD]]\nPOSTGRES_DB=app"},
-        runtime={"state": "unhealthy", "status": "1 running, 1 restarting", "services": [
+        runtime={"state": "unhealthy", "services": [
             {"service": "postgres", "image": "postgres:16", "state": "running", "ports": ["5432:5432"]},
             {"service": "pgbouncer", "image": "bitnami/pgbouncer:1.22", "state": "restarting", "ports": ["6432:6432"]}],
             "log": _log_lines("db-stack", now, 40)})
+    # One service up, one that ran to completion: compose reports `exited(1), running(1)`, Core `unhealthy`.
+    f.add("Stack", "jobs-stack", age_days=20, config={
+        "server_id": prod.id, "file_contents": "services:\n  api:\n    image: myregistry.io/jobs:1.2\n"
+                                               "  worker:\n    image: myregistry.io/jobs:1.2\n"},
+        runtime={"state": "unhealthy", "services": [
+            {"service": "api", "image": "myregistry.io/jobs:1.2", "state": "running", "ports": ["7000:7000"]},
+            {"service": "worker", "image": "myregistry.io/jobs:1.2", "state": "exited", "ports": []}],
+            "log": _log_lines("jobs-stack", now, 30)})
+    # On the unreachable server: Core knows neither its services nor its status.
+    f.add("Stack", "edge-stack", age_days=110, tags=("monitoring",), config={
+        "server_id": edge.id, "file_contents": "services:\n  varnish:\n    image: varnish:7.5\n"},
+        runtime={"state": "running", "services": [
+            {"service": "varnish", "image": "varnish:7.5", "state": "running", "ports": ["80:80"]}]})
 
     # Procedures and actions.
     backup_action = f.add("Action", "backup-database", age_days=330, tags=("backup",),
@@ -351,9 +396,8 @@ def seed_demo(store: Store, now: int | None = None) -> None:
     def alert(target: Resource, level: str, variant: str, data: dict, ago_min: int, resolved_ago: int | None = None):
         ts = now - ago_min * MINUTE
         doc = {"_id": {"$oid": new_id(ts)}, "ts": ts, "resolved": resolved_ago is not None, "level": level,
-               "target": target.target(), "data": {"type": variant, "data": data}}
-        if resolved_ago is not None:
-            doc["resolved_ts"] = now - resolved_ago * MINUTE
+               "target": target.target(), "data": {"type": variant, "data": data},
+               "resolved_ts": None if resolved_ago is None else now - resolved_ago * MINUTE}
         store.alerts.append(doc)
 
     alert(prod, "CRITICAL", "ServerCpu", {"id": prod.id, "name": prod.name, "region": "us-east-1",
@@ -363,11 +407,12 @@ def seed_demo(store: Store, now: int | None = None) -> None:
     alert(staging, "WARNING", "ServerMem", {"id": staging.id, "name": staging.name, "region": "us-west-2",
                                             "used_gb": 6.3, "total_gb": 8.0}, 240, resolved_ago=200)
     alert(nginx, "WARNING", "ContainerStateChange", {"id": nginx.id, "name": nginx.name, "server_id": staging.id,
-          "server_name": staging.name, "from": "running", "to": "restarting"}, 30)
+          "server_name": staging.name, "swarm_id": None, "swarm_name": None, "from": "running",
+          "to": "restarting"}, 30)
     alert(web_build, "WARNING", "BuildFailed", {"id": web_build.id, "name": web_build.name,
                                                 "version": {"major": 1, "minor": 4, "patch": 3}}, 70)
     alert(api_v2, "OK", "ContainerStateChange", {"id": api_v2.id, "name": api_v2.name, "server_id": prod.id,
-          "server_name": prod.name, "from": "exited", "to": "running"}, 6 * 24 * 60, resolved_ago=6 * 24 * 60)
+          "server_name": prod.name, "swarm_id": None, "swarm_name": None, "from": "exited", "to": "running"}, 6 * 24 * 60, resolved_ago=6 * 24 * 60)
     store.alerts.sort(key=lambda a: a["ts"])
 
     # The viewer sees the staging corner of the fleet and may operate web-frontend.

@@ -15,6 +15,7 @@ from .errors import CoreError, forbidden, not_found
 
 KINDS = ("Server", "Deployment", "Stack", "Build", "Repo", "Procedure", "Action", "ResourceSync", "Builder", "Alerter")
 LEVELS = ("None", "Read", "Execute", "Write")
+SPECIFIC_PERMISSIONS = ("Terminal", "Attach", "Inspect", "Logs", "Processes")  # `entities/permission.rs` order
 SYSTEM_OPERATORS = {
     "000000000000000000000000": "System",
     "000000000000000000000001": "Procedure",
@@ -52,7 +53,7 @@ class Resource:
     description: str = ""
     tags: list[str] = field(default_factory=list)
     template: bool = False
-    base_permission: str = "None"  # the level; served as Core's PermissionLevelAndSpecifics object
+    base_permission: str = "None"  # the level; Core serialises a level without specifics as the bare string
     updated_at: int = field(default_factory=now_ms)
     # What Periphery would report: container state, stats, logs. Never serialised as is.
     runtime: dict[str, Any] = field(default_factory=dict)
@@ -68,7 +69,8 @@ class Resource:
             "tags": list(self.tags),
             "info": self.info,
             "config": self.config,
-            "base_permission": {"level": self.base_permission, "specific": []},
+            # `deserializers/permission.rs`: PermissionLevelAndSpecifics without specifics is the bare level.
+            "base_permission": self.base_permission,
             "updated_at": self.updated_at,
         }
 
@@ -141,7 +143,7 @@ class Store:
 
     def specifics(self, user: User, resource: Resource) -> set[str]:
         if user.admin:
-            return {"Terminal", "Attach", "Inspect", "Logs", "Processes"}
+            return set(SPECIFIC_PERMISSIONS)
         return set(self.permissions.get((user.id, resource.kind, resource.id), ("None", []))[1])
 
     def can(self, user: User, resource: Resource, level: str) -> bool:

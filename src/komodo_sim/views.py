@@ -5,25 +5,38 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .errors import BadParams
-from .state import Resource, Store, User
+from .state import Resource, Store, User, is_object_id
 
 
-def _name_of(store: Store, kind: str, resource_id: str) -> str | None:
+def _name_of(store: Store, kind: str, resource_id: str) -> str:
+    """Core's list items name linked resources with `unwrap_or_default()`: "" when there is none."""
     found = store.resources[kind].get(resource_id) if resource_id else None
-    return found.name if found else None
+    return found.name if found else ""
+
+
+def repo_link(provider: str, repo: str, branch: str, https: bool) -> str:
+    """Core's `helpers::repo_link`: built even when `repo` is empty; only github.com links to the branch."""
+    link = f"http{'s' if https else ''}://{provider}/{repo}"
+    return f"{link}/tree/{branch}" if provider == "github.com" else link
 
 
 def _git(store: Store, resource: Resource) -> dict[str, Any]:
     config = resource.config
     repo, provider = config.get("repo", ""), config.get("git_provider", "github.com")
+    branch = config.get("branch", "main")
     return {
         "linked_repo": config.get("linked_repo", ""),
         "linked_repo_name": _name_of(store, "Repo", config.get("linked_repo", "")),
         "git_provider": provider,
         "repo": repo,
-        "branch": config.get("branch", "main"),
-        "repo_link": f"https://{provider}/{repo}/tree/{config.get('branch', 'main')}" if repo else "",
+        "branch": branch,
+        "repo_link": repo_link(provider, repo, branch, config.get("git_https", True)),
     }
+
+
+def server_reachable(store: Store, server_id: str) -> bool:
+    server = store.resources["Server"].get(server_id) if server_id else None
+    return server is not None and state_of(server) == "Ok"
 
 
 def state_of(r: Resource) -> str:
@@ -37,48 +50,72 @@ def state_of(r: Resource) -> str:
         case "Stack":
             return rt.get("state", "down")
         case "Build":
-            return "Building" if action.get("building") else rt.get("state", "Unknown")
+            return "Building" if action.get("building") else rt.get("state", "Ok")
         case "Repo":
             return next((state for flag, state in (("cloning", "Cloning"), ("pulling", "Pulling"),
                                                    ("building", "Building")) if action.get(flag)),
-                        rt.get("state", "Unknown"))
-        case "Procedure":
-            return "Running" if action.get("running") else rt.get("state", "Unknown")
+                        rt.get("state", "Ok"))
+        case "Procedure":  # never run: Ok (`resource/procedure.rs`, get_procedure_state_from_db)
+            return "Running" if action.get("running") else rt.get("state", "Ok")
         case "Action":
-            return "Running" if action.get("running", 0) > 0 else rt.get("state", "Unknown")
+            return "Running" if action.get("running", 0) > 0 else rt.get("state", "Ok")
         case "ResourceSync":
-            return "Syncing" if action.get("syncing") else rt.get("state", "Unknown")
+            return "Syncing" if action.get("syncing") else rt.get("state") or sync_state(r.info)
     return ""
 
 
+def container_state_of(store: Store, r: Resource) -> str:
+    """A deployment's or stack's state: Core's monitor writes `unknown` for every one on a server that is disabled or
+    unreachable (`monitor/mod.rs`, `insert_status_unknown`), whatever ran there before."""
+    server_id = r.config.get("server_id", "")
+    if server_id and not server_reachable(store, server_id):
+        return "unknown"
+    return state_of(r)
+
+
+def sync_state(info: dict[str, Any]) -> str:
+    """`resource/sync.rs`, get_resource_sync_state: errors first, then anything pending, else Ok."""
+    if info.get("pending_error") or info.get("pending_deploy_error") or info.get("remote_errors"):
+        return "Failed"
+    if any(info.get(key) for key in ("resource_updates", "variable_updates", "user_group_updates",
+                                     "pending_deploys")):
+        return "Pending"
+    return "Ok"
+
+
 def server_info(store: Store, r: Resource) -> dict[str, Any]:
+    """Core's `ServerListItemInfo` (`resource/server.rs`): every field serialised, unknowns as null."""
     c, rt = r.config, r.runtime
     state = state_of(r)
-    info: dict[str, Any] = {
+    ok = state == "Ok"
+    return {
         "state": state,
+        "err": {"error": rt.get("error", "Failed to connect to Periphery"), "trace": rt.get("trace", [])}
+        if state == "NotOk" else None,
+        "stats": minimal_stats(rt) if ok else None,
         "alerting_thresholds": {
             key: c.get(key, default)
             for key, default in (("cpu_warning", 75.0), ("cpu_critical", 90.0), ("mem_warning", 75.0),
                                  ("mem_critical", 90.0), ("disk_warning", 75.0), ("disk_critical", 90.0))
         },
+        "core_count": rt["system"]["core_count"] if ok else None,
+        "logical_core_count": rt["system"]["logical_core_count"] if ok else None,
         "region": c.get("region", ""),
-        "address": c.get("address", ""),
-        "external_address": c.get("external_address", ""),
+        "address": c.get("address") or None,
+        "external_address": c.get("external_address") or None,
+        "public_ip": rt.get("public_ip") if ok else None,
         "send_unreachable_alerts": c.get("send_unreachable_alerts", True),
         "send_cpu_alerts": c.get("send_cpu_alerts", True),
         "send_mem_alerts": c.get("send_mem_alerts", True),
         "send_disk_alerts": c.get("send_disk_alerts", True),
         "send_version_mismatch_alerts": c.get("send_version_mismatch_alerts", True),
-        "terminals_disabled": False,
-        "container_terminals_disabled": False,
+        "version": rt.get("version", store.version) if ok else None,
+        "public_key": rt.get("public_key", "MCowBQYDK2VuAyEAsimulatedperipherykeyxxxxxxxxxxxxxxxxxxxxxxx=") if ok else None,
+        "attempted_public_key": None,
+        # Terminals need a connected Periphery that allows them.
+        "terminals_disabled": not ok,
+        "container_terminals_disabled": not ok,
     }
-    if state == "Ok":
-        info |= {"stats": minimal_stats(rt), "core_count": rt["system"]["core_count"],
-                 "logical_core_count": rt["system"]["logical_core_count"], "version": store.version,
-                 "public_ip": rt.get("public_ip")}
-    elif state == "NotOk":
-        info["err"] = {"error": rt.get("error", "Failed to connect to Periphery"), "trace": rt.get("trace", [])}
-    return info
 
 
 def minimal_stats(rt: dict[str, Any]) -> dict[str, Any]:
@@ -104,46 +141,76 @@ def minimal_stats(rt: dict[str, Any]) -> dict[str, Any]:
 
 
 def deployment_image(store: Store, r: Resource) -> str:
+    """`resource/deployment.rs`: a Build image is `build:version`, where version 0.0.0 means the build's own."""
     image = r.config["image"]
     if image["type"] == "Build":
         build = store.resources["Build"].get(image["params"]["build_id"])
-        v = image["params"].get("version") or (build.config["version"] if build else {"major": 0, "minor": 0, "patch": 0})
+        v = image["params"].get("version") or {"major": 0, "minor": 0, "patch": 0}
+        if not any(v.values()):
+            v = build.config["version"] if build else v
         return f"{build.name if build else 'unknown'}:{v['major']}.{v['minor']}.{v['patch']}"
     return image["params"]["image"]
 
 
 def deployment_info(store: Store, r: Resource) -> dict[str, Any]:
+    """Core's `DeploymentListItemInfo` (`resource/deployment.rs`)."""
     image = r.config["image"]
-    info = {
-        "state": state_of(r),
-        "status": r.runtime.get("status"),
+    state = container_state_of(store, r)
+    return {
+        "state": state,
+        "status": r.runtime.get("status") if state != "unknown" else None,
         "custom_name": r.config.get("custom_name", ""),
         "image": deployment_image(store, r),
         "update_available": r.runtime.get("update_available", False),
         "swarm_id": r.config.get("swarm_id", ""),
+        "swarm_name": "",
         "server_id": r.config.get("server_id", ""),
         "server_name": _name_of(store, "Server", r.config.get("server_id", "")),
+        "build_id": image["params"]["build_id"] if image["type"] == "Build" else None,
     }
-    if image["type"] == "Build":
-        info["build_id"] = image["params"]["build_id"]
-    return info
+
+
+# Docker's status line for a container in each state (`docker ps` STATUS column), as Periphery passes it on.
+_DOCKER_STATUS = {"running": "Up 2 hours", "exited": "Exited (0) 2 hours ago", "paused": "Up 2 hours (Paused)",
+                  "restarting": "Restarting (1) 4 seconds ago", "created": "Created", "dead": "Dead",
+                  "removing": "Removal In Progress"}
+
+
+def docker_status(state: str) -> str | None:
+    return _DOCKER_STATUS.get(state)
+
+
+def compose_status(services: list[dict[str, Any]]) -> str | None:
+    """`docker compose ls`'s STATUS of a project, which Core shows as the stack's status: each container state with
+    its count, sorted by state (compose's `combinedStatus`), e.g. `exited(1), running(2)`."""
+    states = [s["state"] for s in services if docker_status(s["state"])]
+    if not states:
+        return None
+    return ", ".join(f"{state}({states.count(state)})" for state in sorted(set(states)))
 
 
 def stack_info(store: Store, r: Resource) -> dict[str, Any]:
+    """Core's `StackListItemInfo` (`resource/stack.rs`): services and status come from the server's compose
+    projects, so a stack on an unreachable or disabled server has neither."""
     rt = r.runtime
+    state = container_state_of(store, r)
+    reachable = server_reachable(store, r.config.get("server_id", ""))
+    services = rt.get("services", []) if reachable else []
+    status = compose_status(services)
     return {
         "swarm_id": r.config.get("swarm_id", ""),
+        "swarm_name": "",
         "server_id": r.config.get("server_id", ""),
         "server_name": _name_of(store, "Server", r.config.get("server_id", "")),
         "files_on_host": r.config.get("files_on_host", False),
         "file_contents": bool(r.config.get("file_contents")),
         **_git(store, r),
-        "state": state_of(r),
-        "status": rt.get("status"),
-        "services": [{"service": s["service"], "image": s["image"], "update_available": False}
-                     for s in rt.get("services", [])],
+        "state": state,
+        "status": status,
+        "services": [{"service": s["service"], "image": s["image"], "update_available": False, "latest_image": None}
+                     for s in services],
         "auto_update_all_services": r.config.get("auto_update_all_services", False),
-        "project_missing": rt.get("state", "down") == "down",
+        "project_missing": reachable and status is None,
         "missing_files": [],
         "deployed_hash": rt.get("deployed_hash"),
         "latest_hash": rt.get("deployed_hash"),
@@ -215,6 +282,8 @@ def sync_info(store: Store, r: Resource) -> dict[str, Any]:
 
 def builder_info(store: Store, r: Resource) -> dict[str, Any]:
     config = r.config
+    if config["type"] == "Server":  # `resource/builder.rs`: the server ids, joined
+        return {"builder_type": "Server", "instance_type": ", ".join(config["params"].get("server_ids", []))}
     return {"builder_type": config["type"], "instance_type": config["params"].get("instance_type")}
 
 
@@ -311,9 +380,14 @@ def query_items(store: Store, user: User, kind: str, params: dict[str, Any]) -> 
     keep_specific = _specific_filter(kind, query.get("specific") or {})
 
     candidates = []
+    # `entities/resource.rs` ResourceQuery::add_filters splits `names` into ObjectIds and names and ANDs the two:
+    # a query mixing both matches only a resource whose id and name are both listed.
+    ids = {n for n in names if is_object_id(n)}
+    plain = names - ids
     # Names and ids are indexed, as in Core's database: no need to scan the fleet for them.
-    pool = list({r.id: r for r in (store.find(kind, n) for n in names)
-                 if r and (user.admin or store.can(user, r, "Read"))}.values()) if names else store.visible(user, kind)
+    pool = list({r.id: r for r in (store.find(kind, n) for n in (ids or plain))
+                 if r and (user.admin or store.can(user, r, "Read")) and (not plain or r.name in plain)
+                 }.values()) if names else store.visible(user, kind)
     for r in pool:
         if terms and not all(t in r.name.lower() for t in terms):
             continue
@@ -347,30 +421,39 @@ def page_of(items: list[Any], params: dict[str, Any], default_limit: int) -> lis
 
 
 def summary(store: Store, user: User, kind: str) -> dict[str, int]:
+    """Core's `Get<Kind>sSummary` (`api/read/<kind>.rs`): its own buckets, not the list items' states one to one."""
     resources = store.visible(user, kind)
-    states = [state_of(r) for r in resources]
+    if kind in ("Deployment", "Stack"):
+        states = [container_state_of(store, r) for r in resources]
+    else:
+        states = [state_of(r) for r in resources]
     count = states.count
     total = len(resources)
+    # Templates in an unknown (or disabled) state count in the total only.
+    untemplated = [state for r, state in zip(resources, states) if not r.template]
     match kind:
         case "Server":
+            # A reachable server is a warning when its Periphery's version differs from Core's.
             ok = [r for r, state in zip(resources, states) if state == "Ok"]
-            warning = sum(1 for r in ok if r.runtime["stats"]["cpu_perc"] >= r.config.get("cpu_warning", 75.0))
+            warning = sum(1 for r in ok if r.runtime.get("version", store.version) != store.version)
             return {"total": total, "healthy": len(ok) - warning, "warning": warning,
-                    "unhealthy": count("NotOk"), "disabled": count("Disabled")}
+                    "unhealthy": count("NotOk"), "disabled": untemplated.count("Disabled")}
         case "Deployment":
-            return {"total": total, "running": count("running"),
-                    "stopped": sum(count(s) for s in ("exited", "created", "paused", "dead", "restarting", "removing")),
-                    "not_deployed": count("not_deployed"), "unhealthy": count("unhealthy"), "unknown": count("unknown")}
+            return {"total": total, "running": count("running"), "stopped": count("exited") + count("paused"),
+                    "not_deployed": count("not_deployed"), "unknown": untemplated.count("unknown"),
+                    "unhealthy": sum(1 for s in states if s not in ("running", "exited", "paused", "not_deployed",
+                                                                    "unknown"))}
         case "Stack":
-            return {"total": total, "running": count("running"),
-                    "stopped": sum(count(s) for s in ("stopped", "paused", "created", "restarting", "dead", "removing")),
-                    "down": count("down"), "unhealthy": count("unhealthy"), "unknown": count("unknown")}
+            return {"total": total, "running": count("running"), "stopped": count("stopped") + count("paused"),
+                    "down": count("down"), "unknown": untemplated.count("unknown"),
+                    "unhealthy": sum(1 for s in states if s not in ("running", "stopped", "paused", "down",
+                                                                    "unknown"))}
         case "Build":
             return {"total": total, "ok": count("Ok"), "failed": count("Failed"), "building": count("Building"),
                     "unknown": count("Unknown")}
         case "Repo":
             return {"total": total, "ok": count("Ok"), "cloning": count("Cloning"), "pulling": count("Pulling"),
-                    "building": count("Building"), "failed": count("Failed"), "unknown": count("Unknown")}
+                    "building": count("Building"), "failed": count("Failed"), "unknown": untemplated.count("Unknown")}
         case "Procedure" | "Action":
             return {"total": total, "ok": count("Ok"), "running": count("Running"), "failed": count("Failed"),
                     "unknown": count("Unknown")}

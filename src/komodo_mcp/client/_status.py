@@ -16,7 +16,7 @@ MESSAGE_RULES: list[tuple[int | None, re.Pattern[str], type[KomodoError]]] = [
     (None, re.compile(r"^Invalid (user|client) credentials"), AuthError),  # an invalid JWT arrives as 500
     (None, re.compile(r"^Request headers have X-API-KEY but missing"), AuthError),
     (None, re.compile(r"^Did not find any |^Cannot find .* with empty name|^no update exists|^no alert found"
-                      r"|^No tag found matching"), NotFound),
+                      r"|^No tag found matching|^no variable found with given name"), NotFound),
     (None, re.compile(r"does not have required permissions|admin only|^Only Admins can|"
                       r"does not have permissions to create", re.IGNORECASE), Forbidden),
     (None, re.compile(r"^(\w+ )?busy$|^Resource is busy"), Conflict),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -13,6 +14,21 @@ def iso(ms: int | float | None) -> str | None:
     if not ms:
         return None
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
+def is_object_id(key: str) -> bool:
+    """Komodo takes a key that parses as an ObjectId for an id, anything else for a name."""
+    return bool(_OBJECT_ID.fullmatch(key))
+
+
+def split_ids_and_names(keys: list[str]) -> list[list[str]]:
+    """`names` queries that each hold only ids or only names: Komodo ANDs the ids and the names of one query
+    (`entities/resource.rs`, ResourceQuery::add_filters), so a query mixing both finds nothing."""
+    ids = [key for key in keys if is_object_id(key)]
+    return [group for group in (ids, [key for key in keys if not is_object_id(key)]) if group]
 
 
 def created_at(object_id: str) -> str | None:

@@ -8,6 +8,9 @@ from .common import created_at, env_mapping, human_duration, image_tag, iso, lin
 from .models import DeploymentDetail, DeploymentHealth, DeploymentItem, DeploymentMetrics, HistoryEntry
 from .status import deployment_status, job_status
 
+# Deployment states whose container is up (Docker's state `running`, with or without a failing health check).
+RUNNING_CONTAINER = ("running", "unhealthy")
+
 
 def deployment_item(item: dict[str, Any], full: dict[str, Any] | None, tags: dict[str, str],
                     show_secrets: bool) -> DeploymentItem:
@@ -20,7 +23,7 @@ def _deployment_fields(item: dict[str, Any], full: dict[str, Any] | None, tags: 
     return {
         "id": item["id"], "name": item["name"], "tags": tag_names(item["tags"], tags),
         "createdAt": created_at(item["id"]), "updatedAt": iso(full["updated_at"]) if full else None,
-        "server_id": info.get("server_id", ""), "server_name": info.get("server_name"),
+        "server_id": info.get("server_id", ""), "server_name": info.get("server_name") or None,
         "status": deployment_status(info["state"]), "state": info["state"], "container_status": info.get("status"),
         "image": info.get("image", ""), "tag": image_tag(info.get("image", "")),
         "ports": lines(config.get("ports")), "volumes": lines(config.get("volumes")),
@@ -78,6 +81,10 @@ def deployment_detail(full: dict[str, Any], item: dict[str, Any], tags: dict[str
     last_deploy = next((h for h in history if h.get("success") and h["status"] == "Complete"), None)
     fields["lastDeployedAt"] = iso(last_deploy["start_ts"]) if last_deploy else None
     uptime = uptime_of(item["info"].get("status"))
+    state = item["info"]["state"]
+    if stats and state not in RUNNING_CONTAINER:
+        # `docker stats` answers zeros for a container that is not running: that is no measurement.
+        stats, notes = None, [*notes, f"metrics unavailable: the container is {state}"]
     return DeploymentDetail(
         **fields,
         container_id=(container or {}).get("id"),

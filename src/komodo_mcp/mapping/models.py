@@ -371,7 +371,8 @@ class LogOutput(BaseModel):
     lines: int = Field(description="Lines returned")
     log: str = Field(description="Plain text, oldest line first")
     truncated: bool
-    note: str | None = Field(None, description="What was cut to keep the result small, and how to narrow it")
+    note: str | None = Field(None, description="Why Komodo could not read the log, or what was cut to keep the "
+                             "result small and how to narrow it")
 
 
 # -- fleet summary -----------------------------------------------------------------------------------------------------
@@ -468,8 +469,9 @@ class SyncDetail(SyncItem):
 
 class BuilderItem(Resource):
     builder_type: str = Field(description="Server, Url or Aws")
-    instance_type: str | None
-    server_id: str | None = None
+    instance_type: str | None = Field(description="The AWS instance type of an Aws builder")
+    server_ids: list[str] = Field(default_factory=list,
+                                  description="A Server builder's servers (a list since Komodo 2.3; it picks one)")
 
 
 class AlerterItem(Resource):

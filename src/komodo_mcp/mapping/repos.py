@@ -21,7 +21,8 @@ def _fields(item: dict[str, Any], full: dict[str, Any] | None, tags: dict[str, s
         "createdAt": created_at(item["id"]), "updatedAt": iso(full["updated_at"]) if full else None,
         "provider": repo_provider(info.get("git_provider", "")),
         "url": repo_url(info.get("git_provider", ""), info.get("repo", ""), config.get("git_https", True)),
-        "branch": info.get("branch", ""), "status": repo_status(info["state"]), "state": info["state"],
+        "branch": info.get("branch", ""), "state": info["state"],
+        "status": repo_status(info["state"], info.get("last_pulled_at"), info.get("cloned_hash")),
         "last_sync": iso(info.get("last_pulled_at")), "webhook_configured": bool(config.get("webhook_enabled")),
         "builds": builds,
     }
@@ -57,4 +58,4 @@ def repo_detail(full: dict[str, Any], item: dict[str, Any], tags: dict[str, str]
                             url=f"{core_url}/listener/{listener}/repo/{item['id']}/pull" if core_url else None,
                             events=["push"] if config.get("webhook_enabled") else []),
         recent_commits=recent_commits(item["info"], full.get("info") or {}),
-        server_name=item["info"].get("server_name"), path=config.get("path") or None)
+        server_name=item["info"].get("server_name") or None, path=config.get("path") or None)

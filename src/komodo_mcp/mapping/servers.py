@@ -54,6 +54,21 @@ def _server_fields(item: dict[str, Any], full: dict[str, Any] | None, tags: dict
             "description": full.get("description", "") if full else ""}
 
 
+def container_owner(name: str, deployments: list[dict[str, Any]], stacks: list[dict[str, Any]]) -> str | None:
+    """The deployment or stack a container belongs to, by name as Komodo matches them (Core never sends Docker's
+    labels): a deployment's container is named after it (or its custom name), a stack's are compose's
+    `<stack>-<service>-<n>` (`helpers/query.rs`, get_stack_state_from_containers)."""
+    for deployment in deployments:
+        if name == (deployment["info"].get("custom_name") or deployment["name"]):
+            return deployment["name"]
+    for stack in stacks:
+        services = [s["service"] for s in stack["info"].get("services") or []]
+        if any(re.fullmatch(rf"{re.escape(stack['name'])}[-_]{re.escape(service)}([-_]\d+)?", name)
+               for service in services):
+            return stack["name"]
+    return None
+
+
 def _gb(value: float) -> str:
     return f"{value:.1f}GB" if value % 1 else f"{int(value)}GB"
 

@@ -9,7 +9,8 @@ from .common import created_at, iso, tag_names
 from .models import StackDetail, StackItem, StackServiceInfo
 from .status import stack_status
 
-_RUNNING = re.compile(r"(\d+) running")
+# Core's stack status is `docker compose ls`'s STATUS: state(count) pairs, e.g. `exited(1), running(2)`.
+_RUNNING = re.compile(r"\brunning\((\d+)\)")
 
 
 def running_services(state: str, status: str | None, count: int) -> int:
@@ -49,7 +50,7 @@ def _fields(item: dict[str, Any], full: dict[str, Any] | None, tags: dict[str, s
     return {
         "id": item["id"], "name": item["name"], "tags": tag_names(item["tags"], tags),
         "createdAt": created_at(item["id"]), "updatedAt": iso(full["updated_at"]) if full else None,
-        "server_id": info.get("server_id", ""), "server_name": info.get("server_name"),
+        "server_id": info.get("server_id", ""), "server_name": info.get("server_name") or None,
         "status": stack_status(info["state"]), "state": info["state"], "services": services,
         "service_count": len(services), "running_services": running_services(info["state"], info.get("status"),
                                                                               len(services)),

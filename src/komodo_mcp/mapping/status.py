@@ -20,17 +20,50 @@ JobStatus = Literal["pending", "starting", "running", "success", "failed", "canc
 
 # Komodo has no "pending" server: a server is reachable (Ok), unreachable (NotOk) or disabled.
 SERVER: dict[str, tuple[str, ...]] = {"running": ("Ok",), "stopped": ("Disabled",), "pending": (), "error": ("NotOk",)}
-DEPLOYMENT: dict[str, tuple[str, ...]] = {
-    "running": ("running",),
-    "deploying": ("deploying",),
-    "stopped": ("exited", "created", "paused", "stopping", "removing", "not_deployed"),
-    "failed": ("dead", "unhealthy", "restarting", "unknown"),
+# Komodo's own summaries (`api/read/deployment.rs` GetDeploymentsSummary, `api/read/stack.rs` GetStacksSummary):
+# each bucket and the states it counts; `unhealthy` takes every state the others do not name.
+DEPLOYMENT_SUMMARY: dict[str, tuple[str, ...]] = {
+    "running": ("running",), "stopped": ("exited", "paused"), "not_deployed": ("not_deployed",),
+    "unknown": ("unknown",), "unhealthy": ("created", "restarting", "stopping", "removing", "dead", "unhealthy"),
 }
-STACK: dict[str, tuple[str, ...]] = {
-    "active": ("running", "unhealthy", "restarting", "paused"),
-    "deploying": ("deploying",),
-    "inactive": ("stopped", "down", "created", "dead", "removing", "unknown"),
+STACK_SUMMARY: dict[str, tuple[str, ...]] = {
+    "running": ("running",), "stopped": ("stopped", "paused"), "down": ("down",), "unknown": ("unknown",),
+    "unhealthy": ("unhealthy", "restarting", "created", "dead", "removing"),
 }
+# One classification for lists, filters and the fleet summary: the reference's status of each of Komodo's summary
+# buckets, so a deployment counted `unhealthy` by Komodo is `failed` wherever it shows.
+DEPLOYMENT_OF_BUCKET = {"running": "running", "stopped": "stopped", "not_deployed": "stopped", "unhealthy": "failed",
+                        "unknown": "failed"}
+STACK_OF_BUCKET = {"running": "active", "unhealthy": "active", "stopped": "inactive", "down": "inactive",
+                   "unknown": "inactive"}
+
+
+def _by_status(buckets: dict[str, tuple[str, ...]], status_of: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for bucket, states in buckets.items():
+        table[status_of[bucket]] = table.get(status_of[bucket], ()) + states
+    return table
+
+
+# `deploying` is no container state: Komodo shows it while a deploy runs (`helpers/query.rs`).
+DEPLOYMENT: dict[str, tuple[str, ...]] = {**_by_status(DEPLOYMENT_SUMMARY, DEPLOYMENT_OF_BUCKET),
+                                          "deploying": ("deploying",)}
+STACK: dict[str, tuple[str, ...]] = {**_by_status(STACK_SUMMARY, STACK_OF_BUCKET), "deploying": ("deploying",)}
+
+
+def states_described(table: dict[str, tuple[str, ...]]) -> str:
+    """A status filter's description, from the table it filters by: `running (running); stopped (exited, …)`."""
+    return "; ".join(f"{status} ({', '.join(states)})" for status, states in table.items())
+
+
+def summary_by_status(counts: dict[str, int], status_of_bucket: dict[str, str]) -> dict[str, int]:
+    """Komodo's summary counts regrouped under the reference's statuses (the same ones list items show)."""
+    regrouped = {"total": counts.get("total", 0)} | dict.fromkeys(status_of_bucket.values(), 0)
+    for bucket, status in status_of_bucket.items():
+        regrouped[status] += counts.get(bucket, 0)
+    return regrouped
+
+
 BUILD: dict[str, tuple[str, ...]] = {"success": ("Ok",), "failed": ("Failed",), "building": ("Building",),
                                      "pending": ("Unknown",)}
 REPO_STATUS: dict[str, tuple[str, ...]] = {"connected": ("Ok",), "syncing": ("Cloning", "Pulling", "Building"),
@@ -63,11 +96,19 @@ def stack_status(state: str) -> StackStatus:
     return _STACK_OF.get(state, "inactive")  # type: ignore[return-value]
 
 
-def build_status(state: str) -> BuildStatus:
+def build_status(state: str, last_built_at: int | None = None) -> BuildStatus:
+    """Komodo reports a build that never ran as Ok (`resource/build.rs`, get_build_state_from_db): a build
+    never built is pending whatever its state says."""
+    if state == "Ok" and not last_built_at:
+        return "pending"
     return _BUILD_OF.get(state, "pending")  # type: ignore[return-value]
 
 
-def repo_status(state: str) -> str:
+def repo_status(state: str, last_pulled_at: int | None = None, cloned_hash: str | None = None) -> str:
+    """Komodo reports a repo never cloned or pulled as Ok (`resource/repo.rs`, get_repo_state_from_db): that is
+    no connection shown yet, so unknown."""
+    if state == "Ok" and not last_pulled_at and not cloned_hash:
+        return "unknown"
     return _REPO_OF.get(state, "unknown")
 
 

@@ -17,5 +17,6 @@ async def read_log(app: App, kind: str, target: dict[str, Any], resource: str, *
         source = f"lines matching {search!r}"
     else:
         log = await app.komodo.read(f"Get{kind}Log", **target, tail=tail, timestamps=timestamps)
-        source = f"last {tail} lines"
+        # `docker compose logs --tail` tails each service's container, not the project as a whole.
+        source = f"last {tail} lines" + (" of each service" if kind == "Stack" else "")
     return log_output(log, resource, source, app.settings.log_budget_chars)

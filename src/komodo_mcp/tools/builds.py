@@ -30,18 +30,21 @@ async def list_builds(
     page: PageNumber = 1,
     page_size: PageSize = 50,
     repo_id: Annotated[str | None, Field(min_length=1, description="Only builds of this Komodo repo (id or name)")] = None,
-    status: Annotated[BuildStatus | None, Field(description="success (Ok), failed, building, pending (Unknown: "
-                                                "never built)")] = None,
+    status: Annotated[BuildStatus | None, Field(description="success (Ok), failed, building, pending (never "
+                                                "built, which Komodo reports as Ok or Unknown)")] = None,
 ) -> Envelope[Page[BuildItem]]:
     """List image builds with their last result, version, commit, image name and registry."""
     app = app_of(ctx)
     specific: dict = {}
+    keep = None
     if status:
-        specific["states"] = list(BUILD[status])
+        # Komodo's `Ok` is both built and never built: ask for the states, then tell them apart by last build.
+        specific["states"] = list(BUILD[status]) + (["Ok"] if status == "pending" else [])
+        keep = (lambda build: build.status == status) if status in ("success", "pending") else None
     if repo_id:
         specific["linked_repos"] = [await app.resolve_id("Repo", repo_id)]
     return ok(await list_resources(app, "Build", page=page, page_size=page_size,
-                                   query={"specific": specific} if specific else {}, mapper=build_item))
+                                   query={"specific": specific} if specific else {}, mapper=build_item, keep=keep))
 
 
 @read("GetBuild", "Get build")

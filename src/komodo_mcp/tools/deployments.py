@@ -12,7 +12,7 @@ from ..mapping.deployments import deployment_detail, deployment_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import DeployResult
 from ..mapping.models import DeploymentDetail, DeploymentItem, LogOutput, Page
-from ..mapping.status import DEPLOYMENT, DeploymentStatus
+from ..mapping.status import DEPLOYMENT, DeploymentStatus, states_described
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start
 from ._history import recent_runs
@@ -31,8 +31,7 @@ async def list_deployments(
     page: PageNumber = 1,
     page_size: PageSize = 50,
     server_id: Annotated[str | None, Field(min_length=1, description="Only deployments on this server (id or name)")] = None,
-    status: Annotated[DeploymentStatus | None, Field(description="running; stopped (exited, created, paused, not "
-                      "deployed); deploying; failed (unhealthy, restarting, dead, unknown)")] = None,
+    status: Annotated[DeploymentStatus | None, Field(description=states_described(DEPLOYMENT))] = None,
 ) -> Envelope[Page[DeploymentItem]]:
     """List deployments (single containers) with status, image, ports, volumes and environment.
 

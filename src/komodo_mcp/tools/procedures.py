@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..client import KomodoClient, gather
 from ..mapping.automation import procedure_detail, procedure_item
+from ..mapping.common import is_object_id
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ProcedureRunResult
 from ..mapping.jobs import job_progress, procedure_stages
@@ -44,12 +45,13 @@ async def list_procedures(
 
 
 async def _target_names(komodo: KomodoClient, config: dict[str, Any]) -> dict[str, str]:
-    """Names for the ids the procedure's executions point at, one list call per kind involved."""
+    """Names for the ids the procedure's executions point at, one list call per kind involved (only ids: a
+    target given by name needs no lookup, and a query mixing ids and names finds nothing)."""
     wanted: dict[str, set[str]] = {}
     for stage in config.get("stages", []):
         for execution in stage.get("executions", []):
             for key, value in (execution["execution"].get("params") or {}).items():
-                if key in TARGET_KINDS and isinstance(value, str):
+                if key in TARGET_KINDS and isinstance(value, str) and is_object_id(value):
                     wanted.setdefault(TARGET_KINDS[key], set()).add(value)
     kinds = sorted(wanted)
     results = await gather(*(komodo.read(f"List{k}s", query={"names": sorted(wanted[k])}, limit=0) for k in kinds),

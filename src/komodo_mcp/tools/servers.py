@@ -14,7 +14,7 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ServerResult
 from ..mapping.common import iso
 from ..mapping.models import ContainerItem, LogOutput, Page, ServerDetail, ServerItem, ServerStats, StatsPoint
-from ..mapping.servers import metrics, server_detail, server_item
+from ..mapping.servers import container_owner, metrics, server_detail, server_item
 from ..mapping.status import SERVER, ServerStatus
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start, wait
@@ -93,11 +93,16 @@ async def list_containers(
     status: Annotated[ContainerState | None, Field(description="Only containers in this Docker state")] = None,
 ) -> Envelope[Page[ContainerItem]]:
     """List every Docker container on one server, including ones Komodo does not manage, with state and ports."""
-    containers = await app_of(ctx).komodo.read("ListContainers", server=server_id)
+    app = app_of(ctx)
+    komodo = app.komodo
+    on_server = {"specific": {"server_ids": [await app.resolve_id("Server", server_id)]}}
+    containers, deployments, stacks = await gather(
+        komodo.read("ListContainers", server=server_id), komodo.read("ListDeployments", query=on_server, limit=0),
+        komodo.read("ListStacks", query=on_server, limit=0))
     items = [ContainerItem(name=c["name"], id=c.get("id"), image=c.get("image"), state=c["state"],
                            status=c.get("status"), ports=[_port(p) for p in c.get("ports") or []],
                            networks=list(c.get("networks") or []),
-                           komodo_resource=(c.get("labels") or {}).get("komodo.resource"))
+                           komodo_resource=container_owner(c["name"], deployments, stacks))
              for c in containers if status is None or c["state"] == status]
     chunk = items[(page - 1) * page_size:page * page_size]
     return ok(Page[ContainerItem](items=chunk, total=len(items), page=page, pageSize=page_size,

@@ -13,7 +13,7 @@ from ..mapping.executions import StackResult
 from ..mapping.jobs import requested_services
 from ..mapping.models import LogOutput, Page, StackDetail, StackItem
 from ..mapping.stacks import compose_content, stack_detail, stack_item
-from ..mapping.status import STACK, StackStatus
+from ..mapping.status import STACK, StackStatus, states_described
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start
 from ._lists import list_resources
@@ -30,8 +30,7 @@ async def list_stacks(
     ctx: Context,
     page: PageNumber = 1,
     page_size: PageSize = 50,
-    status: Annotated[StackStatus | None, Field(description="active (running, unhealthy, restarting, paused); "
-                      "inactive (stopped, down, …); deploying")] = None,
+    status: Annotated[StackStatus | None, Field(description=states_described(STACK))] = None,
 ) -> Envelope[Page[StackItem]]:
     """List docker compose stacks with status, services and how many of them run."""
     query = {"specific": {"states": list(STACK[status])}} if status else {}

@@ -12,11 +12,11 @@ from pydantic import Field
 from .. import __version__
 from ..client import InvalidRequest, KomodoError, gather, list_all
 from ..mapping.alerts import alert_brief
-from ..mapping.common import created_at, iso, tag_names
+from ..mapping.common import created_at, iso, split_ids_and_names, tag_names
 from ..mapping.envelope import Envelope, ok
 from ..mapping.models import (AlerterItem, BuilderItem, JobBrief, Page, ScheduleItem, Summary, TagItem, TomlExport,
                               VersionInfo)
-from ..mapping.status import alert_severity
+from ..mapping.status import DEPLOYMENT_OF_BUCKET, STACK_OF_BUCKET, alert_severity, summary_by_status
 from ..redact import MASK, is_secret_key
 from ._context import PARAM, App, app_of
 from ._lists import list_resources
@@ -27,8 +27,12 @@ from .alerts import all_alerts
 
 SUMMARIES = (("servers", "Servers"), ("deployments", "Deployments"), ("stacks", "Stacks"), ("builds", "Builds"),
              ("repos", "Repos"), ("procedures", "Procedures"), ("actions", "Actions"), ("syncs", "ResourceSyncs"))
+# Deployments and stacks are counted under the statuses their list items show, not Komodo's bucket names.
+REGROUPED = {"deployments": DEPLOYMENT_OF_BUCKET, "stacks": STACK_OF_BUCKET}
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 TOP_ALERTS = 10
+# A resource's block header (`[[deployment]]`), not a sub-table like `[[procedure.config.stage]]` or a variable.
+_TOML_RESOURCE = re.compile(r"^\[\[(?!variable\]\]|user_group\]\])[a-z_]+\]\]\s*$", re.MULTILINE)
 _TOML_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*[=:]\s*)(.+)$")
 
 
@@ -56,7 +60,8 @@ async def fleet_summary(app: App) -> Summary:
     ranked = sorted(alerts, key=lambda a: (SEVERITY_ORDER[alert_severity(a["level"], a["data"]["type"])], -a["ts"]))
     jobs = [] if isinstance(running, KomodoError) else running["updates"]
     return Summary(
-        **{name: ({} if isinstance(value, KomodoError) else value) for (name, _), value in zip(SUMMARIES, counts)},
+        **{name: ({} if isinstance(value, KomodoError) else summary_by_status(value, REGROUPED[name])
+                  if name in REGROUPED else value) for (name, _), value in zip(SUMMARIES, counts)},
         open_alerts=len(alerts), open_alerts_by_severity=by_severity,
         top_alerts=[alert_brief(a) for a in ranked[:TOP_ALERTS]],
         running_jobs=[JobBrief(job_id=u["id"], operation=u["operation"], resource_type=u["target"]["type"],
@@ -97,8 +102,10 @@ def _builder(item: dict[str, Any], full: dict[str, Any] | None, tags: dict[str, 
     params = ((full or {}).get("config") or {}).get("params") or {}
     return BuilderItem(id=item["id"], name=item["name"], tags=tag_names(item["tags"], tags),
                        createdAt=created_at(item["id"]), updatedAt=iso(full["updated_at"]) if full else None,
-                       builder_type=item["info"]["builder_type"], instance_type=item["info"].get("instance_type"),
-                       server_id=params.get("server_id") or None)
+                       builder_type=item["info"]["builder_type"],
+                       # A Server builder's list item puts its joined server ids in `instance_type`.
+                       instance_type=item["info"].get("instance_type") if item["info"]["builder_type"] == "Aws" else None,
+                       server_ids=list(params.get("server_ids") or []))
 
 
 @read("ListBuilders", "List builders")
@@ -142,15 +149,16 @@ async def export_toml(
     komodo = app.komodo
     kind = kind_of(resource_type) if resource_type else ""
     if kind:
-        items = await list_all(komodo, f"List{kind}s", {"names": ids} if ids else {})
-        targets = [{"type": kind, "id": item["id"]} for item in items]
+        queries = [{"names": group} for group in split_ids_and_names(ids)] or [{}]
+        found = await gather(*(list_all(komodo, f"List{kind}s", query) for query in queries))
+        targets = [{"type": kind, "id": item_id} for item_id in {item["id"]: None for items in found for item in items}]
         exported = await komodo.read("ExportResourcesToToml", targets=targets, user_groups=[],
                                      include_variables=include_variables)
         count = len(targets)
     else:
         exported = await komodo.read("ExportAllResourcesToToml", include_resources=True, user_groups=[],
                                      include_variables=include_variables, tags=[])
-        count = exported["toml"].count("[[") - exported["toml"].count("[[variable]]")
+        count = len(_TOML_RESOURCE.findall(exported["toml"]))
     toml = exported["toml"]
     if not app.settings.show_secrets:
         secrets = [v["value"] for v in await komodo.read("ListVariables") if v.get("is_secret") and v.get("value")]
