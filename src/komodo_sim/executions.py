@@ -36,7 +36,7 @@ def _deployed(store: Store, resource: Resource, params: dict[str, Any]) -> None:
     if resource.kind == "Stack":
         for service in resource.runtime.get("services", []):
             service["state"] = "running"
-    resource.info["deployed_name"] = resource.name
+    resource.info["deployed_project_name" if resource.kind == "Stack" else "deployed_name"] = resource.name
 
 
 def _stack_services(state: str, stack_state: str) -> Effect:
@@ -213,7 +213,7 @@ class Executor:
     def _claim(self, resource: Resource, spec: Execution, step: int) -> None:
         if spec.counter:
             resource.action[spec.busy_flag] = resource.action.get(spec.busy_flag, 0) + step
-        elif spec.kind == "Server" and spec.busy_flag.endswith("_containers"):
+        elif spec.kind == "Server" and spec.busy_flag.endswith("_containers") and spec.busy_flag != "pruning_containers":
             resource.action[spec.busy_flag] = max(0, resource.action.get(spec.busy_flag, 0) + step)
         else:
             resource.action[spec.busy_flag] = step > 0

@@ -148,7 +148,7 @@ async def export_toml(
                                      include_variables=include_variables)
         count = len(targets)
     else:
-        exported = await komodo.read("ExportAllResourcesToToml", include_resources=True, user_groups=[],
+        exported = await komodo.read("ExportAllResourcesToToml", include_resources=True,
                                      include_variables=include_variables, tags=[])
         count = exported["toml"].count("[[") - exported["toml"].count("[[variable]]")
     toml = exported["toml"]
