@@ -3,6 +3,10 @@ Komodo's Rust source) rebuilt so that a key the type does not have is an error, 
 from the raw JSON bytes, with the reviewed exceptions of `contract_exceptions.py` applied where the generated types
 are wrong about Core.
 
+One rule is kept apart (`every_field`): a request may leave out what Core fills in by `serde(default)` (typeshare
+makes those fields optional), an answer may not. Core's serde writes every field of a struct, so every field must
+be there (null allowed where the type allows it), except those Core skips when empty (`SKIPPED_WHEN_EMPTY`).
+
 `check_request` and `check_answer` answer a list of problems (empty when the body matches), so a test can collect
 every mismatch of a sweep instead of stopping at the first.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import re
 import sys
 import types
@@ -20,14 +25,32 @@ import komodo_api.responses
 import komodo_api.types
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from tests.contract_exceptions import EXCEPTIONS, CoreErrorBody, Forbidding, partial
+from tests.contract_exceptions import EXCEPTIONS, SKIPPED_WHEN_EMPTY, CoreErrorBody, Forbidding, partial
 
 MODULES = ("read", "write", "execute")
 _IMPORT_LINE = "from pydantic import BaseModel, ConfigDict, Field\n"
 _PARTIAL_ALIAS = re.compile(r"^(_Partial\w+) = (\w+)$", re.MULTILINE)
+_CLASS = re.compile(r"^class (\w+)\(")
+_DEFAULTED_FIELD = re.compile(r"^    (\w+): (.*) = Field\((?:(alias=\"[^\"]*\"), )?default=None\)$")
 
 
-def _patched_source() -> str:
+def _every_field_sent(source: str) -> str:
+    """Turn each `x: Optional[T] = Field(default=None)` into a required (still nullable) field, except the fields
+    Core skips when empty."""
+    lines, model, skipped = [], "", set()
+    for line in source.splitlines(keepends=True):
+        model = (match[1] if (match := _CLASS.match(line)) else model)
+        field = _DEFAULTED_FIELD.match(line.rstrip("\n"))
+        if field and (model, field[1]) in SKIPPED_WHEN_EMPTY:
+            skipped.add((model, field[1]))
+        elif field:
+            line = f"    {field[1]}: {field[2]} = Field({field[3] or ''})\n"
+        lines.append(line)
+    assert skipped == set(SKIPPED_WHEN_EMPTY), f"not optional fields in komodo-api: {set(SKIPPED_WHEN_EMPTY) - skipped}"
+    return "".join(lines)
+
+
+def _patched_source(every_field: bool) -> str:
     source = inspect.getsource(komodo_api.types)
     assert source.count(_IMPORT_LINE) == 1, "komodo-api's header changed: review this loader"
     source = source.replace(_IMPORT_LINE, "from pydantic import ConfigDict, Field\n")
@@ -35,16 +58,17 @@ def _patched_source() -> str:
     assert partials >= 10, "komodo-api no longer aliases the partial configs: review `partial`"
     for exception in EXCEPTIONS:
         source = exception.apply(source)
-    return source
+    return _every_field_sent(source) if every_field else source
 
 
 @functools.cache
-def strict_types() -> types.ModuleType:
-    """komodo_api.types, executed again from its own source with the strict base and the exceptions."""
-    module = types.ModuleType("komodo_api_strict")
+def strict_types(every_field: bool = False) -> types.ModuleType:
+    """komodo_api.types, executed again from its own source with the strict base and the exceptions; with
+    `every_field`, the fields Core always writes are required."""
+    module = types.ModuleType(f"komodo_api_strict{'_every_field' if every_field else ''}")
     module.__dict__.update(BaseModel=Forbidding, partial=partial)
     sys.modules[module.__name__] = module  # pydantic resolves the postponed annotations through sys.modules
-    exec(compile(_patched_source(), "komodo_api_strict", "exec"), module.__dict__)
+    exec(compile(_patched_source(every_field), module.__name__, "exec"), module.__dict__)
     for value in list(vars(module).values()):  # types used before their definition resolve now
         if isinstance(value, type) and issubclass(value, BaseModel) and not value.__pydantic_complete__:
             value.model_rebuild(_types_namespace=vars(module))
@@ -65,28 +89,25 @@ def request_class(module: str, operation: str) -> type[BaseModel] | None:
 
 
 @functools.cache
-def _adapter(type_name: str) -> TypeAdapter[Any]:
-    return TypeAdapter(getattr(strict_types(), type_name))
-
-
-def answer_adapter(operation: str) -> TypeAdapter[Any] | None:
+def answer_adapter(operation: str, every_field: bool) -> TypeAdapter[Any] | None:
     name = response_type_names().get(operation)
-    return _adapter(name) if name else None
+    return TypeAdapter(getattr(strict_types(every_field), name)) if name else None
 
 
 def _problems(adapter: TypeAdapter[Any], raw: bytes) -> list[str]:
     try:
         adapter.validate_json(raw, strict=True)
     except ValidationError as error:
-        return [f"{'.'.join(map(str, e['loc'])) or '(body)'}: {e['msg']} ({e['type']})"
-                for e in error.errors(include_url=False)]
+        errors = error.errors(include_url=False)
+        # A tagged union reports every member; keep the member whose `type` tag matched.
+        other_members = [e["loc"][:-1] for e in errors if e["type"] == "literal_error" and e["loc"][-1] == "type"]
+        return [f"{'.'.join(map(str, e['loc'])) or '(body)'}: {e['msg']} ({e['type']})" for e in errors
+                if not any(e["loc"][:len(member)] == member for member in other_members)]
     return []
 
 
 def check_request(module: str, raw: bytes) -> tuple[str, list[str]]:
     """The operation a `POST /{module}` body names, and what is wrong with the body (empty: nothing)."""
-    import json
-
     operation = json.loads(raw).get("type", "")
     envelope = request_class(module, operation)
     if envelope is None:
@@ -94,12 +115,12 @@ def check_request(module: str, raw: bytes) -> tuple[str, list[str]]:
     return operation, _problems(TypeAdapter(envelope), raw)
 
 
-def check_answer(operation: str, status: int, raw: bytes) -> list[str]:
+def check_answer(operation: str, status: int, raw: bytes, every_field: bool = False) -> list[str]:
     """What is wrong with Core's (or the simulator's) answer to `operation`: its response type when 200, Core's
-    error body otherwise."""
+    error body otherwise. `every_field`: also every field Core always writes must be there."""
     if status != 200:
         return _problems(TypeAdapter(CoreErrorBody), raw)
-    adapter = answer_adapter(operation)
+    adapter = answer_adapter(operation, every_field)
     if adapter is None:
         return [f"komodo-api declares no response type for {operation!r}"]
     return _problems(adapter, raw)

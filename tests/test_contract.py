@@ -277,6 +277,15 @@ def test_operation_matches_komodo_api_strictly(sweep, operation):
     assert not problems, "\n".join(sorted(problems))
 
 
+@pytest.mark.parametrize("operation", SOURCE_OPERATIONS)
+def test_answer_carries_every_field_core_sends(sweep, operation):
+    """The simulator leaves out no field that Core's serde always writes (see `komodo_contract.py`)."""
+    exchanges, _ = sweep
+    problems = {p for _, exchange in _by_operation(exchanges)[operation] if exchange.status == 200
+                for p in check_answer(operation, 200, exchange.answer, every_field=True)}
+    assert not problems, "\n".join(sorted(problems))
+
+
 def test_terminal_requests_match_komodo_api(sweep):
     exchanges, _ = sweep
     bodies = [e.request for e in exchanges if e.path == "/terminal/execute"]
@@ -296,4 +305,4 @@ def _recorded_core() -> list[dict[str, Any]]:
 def test_every_recorded_core_answer_validates(record):
     """The oracle for the rules and the exception list: what a real Core 2.3.2 answered passes them."""
     raw = json.dumps(record["response"]).encode()
-    assert check_answer(record["request"]["type"], record["status"], raw) == []
+    assert check_answer(record["request"]["type"], record["status"], raw, every_field=True) == []
