@@ -281,8 +281,9 @@ def test_operation_matches_komodo_api_strictly(sweep, operation):
 def test_answer_carries_every_field_core_sends(sweep, operation):
     """The simulator leaves out no field that Core's serde always writes (see `komodo_contract.py`)."""
     exchanges, _ = sweep
-    problems = {p for _, exchange in _by_operation(exchanges)[operation] if exchange.status == 200
-                for p in check_answer(operation, 200, exchange.answer, every_field=True)}
+    answers = [exchange.answer for _, exchange in _by_operation(exchanges)[operation] if exchange.status == 200]
+    assert answers, f"the sweep got no successful answer to {operation}"
+    problems = {p for answer in answers for p in check_answer(operation, 200, answer, every_field=True)}
     assert not problems, "\n".join(sorted(problems))
 
 
