@@ -307,3 +307,39 @@ def test_every_recorded_core_answer_validates(record):
     """The oracle for the rules and the exception list: what a real Core 2.3.2 answered passes them."""
     raw = json.dumps(record["response"]).encode()
     assert check_answer(record["request"]["type"], record["status"], raw, every_field=True) == []
+
+
+# -- the rules can fail ----------------------------------------------------------------------------------------
+
+def _recorded_answer(operation: str) -> dict[str, Any]:
+    return next(r["response"] for r in _recorded_core() if r["request"]["type"] == operation and r["status"] == 200)
+
+
+def test_an_invented_key_in_an_answer_fails():
+    deployment = _recorded_answer("GetDeployment")
+    deployment["config"]["restart_policy"] = "always"  # not a DeploymentConfig field
+    assert check_answer("GetDeployment", 200, json.dumps(deployment).encode()) == [
+        "config.restart_policy: Extra inputs are not permitted (extra_forbidden)"]
+
+
+def test_a_field_core_always_writes_cannot_be_left_out_of_an_answer():
+    deployment = _recorded_answer("GetDeployment")
+    del deployment["info"]["deployed_name"]
+    raw = json.dumps(deployment).encode()
+    assert check_answer("GetDeployment", 200, raw) == []  # komodo-api's own type has it optional
+    assert check_answer("GetDeployment", 200, raw, every_field=True) == [
+        "info.deployed_name: Field required (missing)"]
+
+
+def test_a_request_key_core_does_not_read_fails():
+    """What the server sent before this contract existed: ExportAllResourcesToToml has no `user_groups`."""
+    sent = next(r["request"] for r in _recorded_core() if r["request"]["type"] == "ExportAllResourcesToToml")
+    assert check_request("read", json.dumps(sent).encode())[1] == [
+        "params.user_groups: Extra inputs are not permitted (extra_forbidden)"]
+
+
+def test_a_wrong_value_type_fails_without_coercion():
+    update = _recorded_answer("GetUpdate")
+    update["start_ts"] = str(update["start_ts"])  # pydantic's lax mode would take "1796…" as an int
+    assert check_answer("GetUpdate", 200, json.dumps(update).encode()) == [
+        "start_ts: Input should be a valid integer (int_type)"]
