@@ -109,7 +109,7 @@ async def test_komodo_429_is_rate_limit_error_with_retry_after(fronted, era, hea
     thread, front = fronted
     front.answer(429, body, **headers)
     async with mcp_client(settings_for(thread.url), era) as client:
-        is_error, result = await call(client, "komodo_read_GetDeployment", {"id": "api-v2"})
+        is_error, result = await call(client, "komodo_read_ListTags")
     assert is_error and (result["code"], result["status"]) == ("RATE_LIMIT_ERROR", 429)
     assert result["retry_after"] == retry_after and result["details"]["komodo_status"] == 429
 
