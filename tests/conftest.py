@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterator
 
 import pytest
@@ -88,3 +89,51 @@ async def call(client: Any, tool: str, arguments: dict[str, Any] | None = None) 
     # Errors carry their envelope as text only (TypeScript SDK 1.x validates any structuredContent).
     assert result.structured_content == (None if result.is_error else body)
     return bool(result.is_error), body
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP exchange as it crossed the wire: the request's path and body, the answer's status and body."""
+
+    path: str
+    request: bytes
+    status: int
+    answer: bytes
+
+
+class Recording:
+    """ASGI middleware around a simulator's app: keeps every POST the server sent and what the simulator
+    answered, byte for byte, without changing either (the contract test validates them afterwards)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.exchanges: list[Exchange] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request, answer, status = bytearray(), bytearray(), [0]
+
+        async def receiving() -> Any:
+            message = await receive()
+            if message["type"] == "http.request":
+                request.extend(message.get("body", b""))
+            return message
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif message["type"] == "http.response.body":
+                answer.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receiving, sending)
+        self.exchanges.append(Exchange(scope["path"], bytes(request), status[0], bytes(answer)))
+
+
+def serve_recorded(simulator: Simulator) -> tuple[SimulatorThread, Recording]:
+    """Serve `simulator` with every exchange recorded."""
+    recording = Recording(simulator.app)
+    simulator.app = recording
+    return serve(simulator), recording

@@ -53,7 +53,7 @@ def _deployed(store: Store, resource: Resource, params: dict[str, Any]) -> None:
     if resource.kind == "Stack":
         for service in resource.runtime.get("services", []):
             service["state"] = "running"
-    resource.info["deployed_name"] = resource.name
+    resource.info["deployed_project_name" if resource.kind == "Stack" else "deployed_name"] = resource.name
 
 
 def _stack_services(state: str, stack_state: str) -> Effect:

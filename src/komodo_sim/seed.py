@@ -236,8 +236,8 @@ def seed_demo(store: Store, now: int | None = None) -> None:
         "region": "us-east-1", "instance_type": "c5.2xlarge", "volume_gb": 50, "ami_id": "ami-0abcdef1234567890",
         "subnet_id": "subnet-01", "key_pair_name": "builder", "assign_public_ip": True, "use_public_ip": False,
         "security_group_ids": ["sg-01"], "user_data": "", "port": 8120, "use_https": True, "insecure_tls": False,
-        "git_providers": [],
-        "docker_registries": [], "secrets": []}})
+        "periphery_public_key": "", "git_providers": [],
+        "image_registries": [], "secrets": []}})
     api_build = f.add("Build", "api-build", age_days=313, tags=("api", "production"), config={
         "builder_id": local_builder.id, "version": {"major": 2, "minor": 1, "patch": 0}, "image_name": "myapp",
         "linked_repo": backend.id, "repo": "myorg/myapp-backend", "webhook_enabled": True,

@@ -156,7 +156,7 @@ async def export_toml(
                                      include_variables=include_variables)
         count = len(targets)
     else:
-        exported = await komodo.read("ExportAllResourcesToToml", include_resources=True, user_groups=[],
+        exported = await komodo.read("ExportAllResourcesToToml", include_resources=True,
                                      include_variables=include_variables, tags=[])
         count = len(_TOML_RESOURCE.findall(exported["toml"]))
     toml = exported["toml"]
