@@ -120,6 +120,10 @@ class CancelResult(BaseModel):
     message: str
 
 
+def go_on_waiting(job_id: str) -> str:
+    return f"the job is still running: call komodo_execute_WaitForJob with job_id {job_id} to go on waiting"
+
+
 def job_fields(update: dict[str, Any], job_id: str, log_url: str | None, estimate: str, message: str,
                ignored: list[str], waited: bool) -> dict[str, Any]:
     """The fields every execute result shares, from the job's Update as it stands."""
@@ -133,7 +137,8 @@ def job_fields(update: dict[str, Any], job_id: str, log_url: str | None, estimat
     return {
         "job_id": job_id, "status": status, "operation": update["operation"], "started_at": iso(update["start_ts"]),
         "steps": [log["stage"] for log in logs] if done else EXPECTED_STEPS.get(update["operation"], []),
-        "log_url": log_url, "estimated_duration": estimate, "message": message, "ignored_options": ignored,
+        "log_url": log_url, "estimated_duration": estimate, "ignored_options": ignored,
+        "message": f"{message}; {go_on_waiting(job_id)}" if waited and not done else message,
         "completed_at": iso(end), "duration": human_duration(end - update["start_ts"]) if end else None,
         "success": update.get("success") if done else None, "error": detail.error if detail else None,
         "logs": detail.logs if detail and waited else [],
