@@ -22,6 +22,10 @@ DEFAULT_RATE_LIMIT_BURST = 200
 DEFAULT_TOOLSETS = ("core",)
 
 
+class ConfigError(ValueError):
+    """A configuration mistake, said in one line that names the setting and its environment variable."""
+
+
 # Lists come from the environment as comma-separated text, not JSON.
 Names = Annotated[tuple[str, ...], NoDecode]
 
@@ -153,10 +157,6 @@ class SecretFiles(PydanticBaseSettingsSource):
                     raise ConfigError(f"invalid setting {field} ({variable}_FILE): cannot read {path}: "
                                       f"{error.strerror}") from None
         return values
-
-
-class ConfigError(ValueError):
-    """A configuration mistake, said in one line that names the setting and its environment variable."""
 
 
 def variable_of(field: str) -> str:
