@@ -26,7 +26,7 @@ def test_version_help_and_tools():
     assert "simulator" in run("--help").stdout
     listed = run("tools", "--toolsets", "deployments")
     lines = listed.stdout.splitlines()
-    assert len(lines) == 1 + 11 and "11 tools" in listed.stderr  # a header, then the tools
+    assert len(lines) == 1 + 13 and "13 tools" in listed.stderr  # a header, then the tools
     assert any(line.startswith("komodo_execute_DestroyDeployment") and "destructive" in line for line in lines)
     schemas = json.loads(run("tools", "--json", "--read-only").stdout)
     assert all(tool["annotations"]["readOnlyHint"] for tool in schemas)

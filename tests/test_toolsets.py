@@ -18,10 +18,10 @@ def names(**settings: object) -> set[str]:
 
 def test_counts_per_toolset():
     assert len(names()) == len(CORE_TOOLS) == 39  # the default, under Cursor's 40
-    assert len(names(toolsets=("all",))) == 81 < 128  # VS Code / Copilot's per-request cap
-    assert len(names(toolsets=("terminal",))) == 4 and len(names(toolsets=("all", "terminal"))) == 85 < 128
+    assert len(names(toolsets=("all",))) == 91 < 128  # VS Code / Copilot's per-request cap
+    assert len(names(toolsets=("terminal",))) == 4 and len(names(toolsets=("all", "terminal"))) == 95 < 128
     assert (len(names(toolsets=("read",))), len(names(toolsets=("execute",))), len(names(toolsets=("write",)))) == (
-        33, 25, 23)
+        34, 34, 23)
     assert names(toolsets=("read", "execute")) == names(toolsets=("read",)) | names(toolsets=("execute",))
 
 
@@ -30,12 +30,13 @@ def test_families_read_only_and_exclusions():
     assert deployments == {f"komodo_{k}_{op}" for k, op in (
         ("read", "ListDeployments"), ("read", "GetDeployment"), ("read", "GetDeploymentLog"), ("execute", "Deploy"),
         ("execute", "StartDeployment"), ("execute", "RestartDeployment"), ("execute", "StopDeployment"),
+        ("execute", "PauseDeployment"), ("execute", "UnpauseDeployment"),
         ("execute", "DestroyDeployment"), ("write", "CreateDeployment"), ("write", "UpdateDeployment"),
         ("write", "DeleteDeployment"))}
     assert all(name.startswith("komodo_read_") for name in names(toolsets=("all",), read_only=True))
     assert names(toolsets=("write",), tools=("komodo_execute_Deploy",), read_only=True) == set()
     excluded = names(toolsets=("deployments",), tools=("komodo_execute_Deploy",), exclude_tools=("komodo_execute_Deploy",))
-    assert "komodo_execute_Deploy" not in excluded and len(excluded) == 10
+    assert "komodo_execute_Deploy" not in excluded and len(excluded) == 12
 
 
 def test_unknown_toolsets_and_tools_are_errors():

@@ -15,8 +15,8 @@ from . import __version__
 
 # Named here so `--help` stays instant (the registry imports the MCP SDK); tests/test_cli.py checks it against the
 # registry's toolset_names().
-TOOLSETS_HELP = ("core (default), read, execute, write; one family: actions, alerts, builds, deployments, jobs, "
-                 "procedures, repos, servers, stacks, syncs, system, variables; all; terminal (never implied)")
+TOOLSETS_HELP = ("core (default), read, execute, write; one family: actions, alerts, builds, containers, deployments, "
+                 "jobs, procedures, repos, servers, stacks, syncs, system, variables; all; terminal (never implied)")
 
 
 def _server_flags(parser: argparse.ArgumentParser) -> None:

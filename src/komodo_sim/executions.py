@@ -81,6 +81,8 @@ class Execution:
     stages: tuple[tuple[str, str], ...]
     effect: Effect = field(default=lambda store, resource, params: None)
     counter: bool = False  # Actions count concurrent runs instead of refusing them
+    # Periphery's stderr when the command cannot work for these params (e.g. no such container), else None.
+    refusal: Callable[[Store, Resource, dict[str, Any]], str | None] = field(default=lambda store, resource, params: None)
 
 
 _DEPLOY_STAGES = (("Docker Pull", "docker pull {image}"), ("Docker Stop", "docker stop --time 10 {name}"),
@@ -220,21 +222,23 @@ class Executor:
 
     async def _run_stages(self, spec: Execution, resource: Resource, params: dict[str, Any],
                           update: dict[str, Any]) -> None:
-        fields = {"name": resource.name, "time": params.get("time") or 10, "image": "",
+        fields = {**{k: v for k, v in params.items() if isinstance(v, str)}, "name": resource.name,
+                  "time": params.get("time") or 10, "image": "",
                   **{k: v for k, v in resource.config.items() if isinstance(v, str)}}
         if resource.kind == "Deployment":
             from .views import deployment_image
             fields["image"] = deployment_image(self.store, resource)
         failing = resource.runtime.get("failing_stage")
+        refusal = spec.refusal(self.store, resource, params)
         for stage, command in spec.stages:
             start = now_ms()
             await asyncio.sleep(self.delay / max(1, len(spec.stages)))
             if update["_id"]["$oid"] in self.cancelled:
                 update["logs"].append(_log(stage, "", "", "Build cancelled by user", False, start))
                 return
-            ok = stage != failing
+            ok = stage != failing and refusal is None
             stdout, stderr = _output(spec.operation, stage, resource, params) if ok else (
-                "", resource.runtime.get("failure", f"{stage} failed"))
+                "", refusal or resource.runtime.get("failure", f"{stage} failed"))
             update["logs"].append(_log(stage, command.format(**fields), stdout, stderr, ok, start))
             if not ok:
                 return

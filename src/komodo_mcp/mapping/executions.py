@@ -21,6 +21,9 @@ EXPECTED_STEPS: dict[str, list[str]] = {
     "BuildRepo": ["Clone Repo", "On Clone"], "RunAction": ["Execute Action"], "RunSync": ["Sync Resources"],
     "StartAllContainers": ["Start All Containers"], "StopAllContainers": ["Stop All Containers"],
     "RestartAllContainers": ["Restart All Containers"],
+    "StartContainer": ["Docker Start"], "RestartContainer": ["Docker Restart"], "StopContainer": ["Docker Stop"],
+    "PauseContainer": ["Docker Pause"], "UnpauseContainer": ["Docker Unpause"], "PauseDeployment": ["Docker Pause"],
+    "UnpauseDeployment": ["Docker Unpause"], "PauseStack": ["Compose Command"], "UnpauseStack": ["Compose Command"],
     **{f"Prune{what}": [f"Prune {what}"] for what in ("Images", "Containers", "Networks", "Volumes", "DockerBuilders",
                                                      "Buildx", "System")},
 }

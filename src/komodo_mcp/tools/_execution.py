@@ -63,8 +63,9 @@ def busy_flags(kind: str, state: dict[str, Any]) -> list[str]:
     return [flag for flag in BUSY_FLAGS.get(kind, ()) if state.get(flag)]
 
 
-async def start(app: App, kind: str, key: str, operation: str, **params: Any) -> Started:
-    """Check, then start `operation` on the `kind` resource `key` (id or name). Raises before starting anything."""
+async def start(app: App, kind: str, key: str, operation: str, *, concurrent: bool = False, **params: Any) -> Started:
+    """Check, then start `operation` on the `kind` resource `key` (id or name). Raises before starting anything.
+    `concurrent`: Komodo runs it beside whatever else runs on the target (container actions), so no busy check."""
     komodo = app.komodo
     resource = await komodo.read(f"Get{kind}", **{PARAM[kind]: key})
     resource_id, name = resource["_id"]["$oid"], resource["name"]
@@ -77,7 +78,7 @@ async def start(app: App, kind: str, key: str, operation: str, **params: Any) ->
         if LEVELS.index(level) < LEVELS.index("Execute"):
             raise Forbidden(f"{operation} needs Execute permission on {kind} {name}; this API key has {level}",
                             {"operation": operation, "permission": level})
-        busy = busy_flags(kind, state)
+        busy = [] if concurrent else busy_flags(kind, state)
         if busy:
             raise await _busy(app, kind, name, resource_id, busy)
         update = await komodo.execute(operation, **{PARAM[kind]: resource_id}, **params)
