@@ -16,6 +16,7 @@ SAMPLES: dict[str, dict] = {
     "GetSummary": {}, "GetVersion": {}, "ListSchedules": {}, "ListBuilders": {}, "ListAlerters": {}, "ListTags": {},
     "ExportToml": {"include_variables": True}, "ListServers": {}, "GetServer": {"id": "production-api"},
     "ListContainers": {"server_id": "production-api"},
+    "InspectContainer": {"server_id": "production-api", "container": "api-v2"},
     "GetContainerLog": {"server_id": "production-api", "container": "api-v2", "tail": 20},
     "GetServerStats": {"id": "production-api"}, "ListDeployments": {"page_size": 100},
     "GetDeployment": {"id": "api-v2"}, "GetDeploymentLog": {"id": "api-v2", "tail": 5000},
