@@ -29,6 +29,7 @@ READS: list[tuple[str, dict[str, Any]]] = [
     ("GetServerState", {"server": "edge-cache-01"}),
     ("GetHistoricalServerStats", {"server": "production-api", "granularity": "5-min", "page": 0}),
     ("ListContainers", {"server": "production-api"}),
+    ("InspectContainer", {"server": "production-api", "container": "api-v2"}),
     ("GetContainerLog", {"server": "production-api", "container": "api-v2", "tail": 10, "timestamps": False}),
     ("GetDeploymentContainer", {"deployment": "api-v2"}), ("GetDeploymentStats", {"deployment": "api-v2"}),
     ("GetDeploymentLog", {"deployment": "api-v2", "tail": 20, "timestamps": False}),
@@ -79,7 +80,12 @@ EXECUTES = [("Deploy", {"deployment": "api-v2"}), ("StartDeployment", {"deployme
             ("RunBuild", {"build": "api-build"}), ("PullRepo", {"repo": "myapp-backend"}),
             ("CloneRepo", {"repo": "myapp-frontend"}), ("RunProcedure", {"procedure": "nightly-cleanup"}),
             ("RunAction", {"action": "notify-slack", "args": {"channel": "ops"}}),
-            ("StopAllContainers", {"server": "staging-web"}), ("PruneImages", {"server": "build-runner"})]
+            ("StopAllContainers", {"server": "staging-web"}), ("PruneImages", {"server": "build-runner"}),
+            *((operation, {"server": "production-api", "container": "redis-cache"}) for operation in (
+                "StartContainer", "RestartContainer", "PauseContainer", "UnpauseContainer", "StopContainer")),
+            ("PauseDeployment", {"deployment": "api-v2"}), ("UnpauseDeployment", {"deployment": "api-v2"}),
+            ("PauseStack", {"stack": "monitoring-stack", "services": []}),
+            ("UnpauseStack", {"stack": "monitoring-stack", "services": []})]
 
 
 @pytest.mark.parametrize(("operation", "params"), EXECUTES, ids=[op for op, _ in EXECUTES])
