@@ -85,6 +85,14 @@ def test_the_demo_says_where_it_listens_in_one_line(tmp_path):
     assert len(plain) == 1 and f"listening at {url}/mcp" in plain[0] and "claude mcp add" in plain[0]
 
 
+def test_the_stdio_demo_says_how_a_client_launches_it():
+    result = subprocess.run([*COMMAND, "--demo"], capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL, env=ENV)
+    plain = [line for line in result.stderr.splitlines() if not line.startswith("{")]
+    assert plain == ["komodo-mcp demo on stdio: a client launches it, e.g. `claude mcp add komodo -- komodo-mcp "
+                     "--demo`; add --transport http to serve a URL"]
+
+
 def test_a_port_in_use_is_one_error_before_anything_says_serving():
     import socket
 
