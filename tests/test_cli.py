@@ -73,6 +73,9 @@ def test_tools_shows_each_tools_kind_and_toolsets():
     assert lines[0].split() == ["TOOL", "KIND", "EFFECT", "TOOLSETS"]
     assert stop == ["komodo_execute_StopDeployment", "execute", "destructive", "core,execute,deployments,all"]
     assert get_job == ["komodo_read_GetJob", "read", "read-only", "core,read,jobs,all"]
+    described = {tool["name"]: tool for tool in json.loads(run("tools", "--json").stdout)}
+    assert described["komodo_execute_StopDeployment"]["toolsets"] == ["core", "execute", "deployments", "all"]
+    assert described["komodo_execute_StopDeployment"]["kind"] == "execute"
 
 
 def test_the_demo_says_where_it_listens_in_one_line(tmp_path):

@@ -30,7 +30,7 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated tool names to leave out; beats every include (KOMODO_MCP_EXCLUDE_TOOLS)")
     parser.add_argument("--read-only", action="store_true", default=None, help="only read tools (KOMODO_MCP_READ_ONLY)")
     parser.add_argument("--disable-destructive", action="store_true", default=None,
-                        help="leave out every destructive tool (stop, destroy, delete, prune, terminal …), keep the "
+                        help="leave out every destructive tool (stop, pause, destroy, delete, prune, terminal …), keep the "
                              "rest (KOMODO_MCP_DISABLE_DESTRUCTIVE)")
     parser.add_argument("--show-secrets", action="store_true", default=None,
                         help="do not mask secret-looking environment values (KOMODO_MCP_SHOW_SECRETS)")
@@ -230,8 +230,9 @@ def _tools(settings: Any, as_json: bool) -> int:
     tools = [to_tool(spec, settings) for spec in specs]
     if as_json:
         print(json.dumps([{"name": t.name, "title": t.title, "description": t.description,
+                           "kind": spec.kind, "toolsets": toolsets_of(spec),
                            "inputSchema": t.parameters, "annotations": t.annotations.model_dump(by_alias=True,
-                           exclude_none=True)} for t in tools], indent=2))
+                           exclude_none=True)} for spec, t in zip(specs, tools)], indent=2))
         return 0
     print(f"{'TOOL':<40} {'KIND':<8} {'EFFECT':<14} TOOLSETS")
     for spec, tool in zip(specs, tools):
