@@ -161,8 +161,7 @@ class SecretFiles(PydanticBaseSettingsSource):
 
 def variable_of(field: str) -> str:
     """The environment variable that sets a field (`port` → KOMODO_MCP_PORT)."""
-    alias = Settings.model_fields[field].validation_alias
-    return alias.choices[-1] if isinstance(alias, AliasChoices) else field.upper()
+    return Settings.model_fields[field].validation_alias.choices[-1]  # type: ignore[union-attr]  # all are _env(…)
 
 
 def _named(field: str) -> str:
@@ -189,8 +188,7 @@ def _one_line(error: ValidationError) -> ConfigError:
     mistakes = []
     for item in error.errors(include_url=False):
         field = str(item["loc"][0]) if item["loc"] else ""
-        secret = field in Settings.model_fields and field in SECRET_FILE_VARIABLES
-        given = "" if secret or "input" not in item else f" (got {item['input']!r})"
+        given = "" if field in SECRET_FILE_VARIABLES or "input" not in item else f" (got {item['input']!r})"
         mistakes.append(f"invalid setting {_named(field)}: {item['msg']}{given}")
     return ConfigError("; ".join(mistakes))
 

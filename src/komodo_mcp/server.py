@@ -49,7 +49,7 @@ class KomodoMCP(MCPServer[App]):
 
     audit: AuditLog = AuditLog("off")
     audited: frozenset[str] = frozenset()
-    selection: Settings  # set by build_server: what chose the tools, to say what would enable a tool that is not served
+    selection: Settings  # what chose the tools (set by build_server): says what would enable one not served
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:

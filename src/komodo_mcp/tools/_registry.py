@@ -8,7 +8,6 @@ beats an included one, and the chosen toolsets and tools are a union.
 from __future__ import annotations
 
 import difflib
-
 from typing import Any
 
 from mcp.server.mcpserver.tools import Tool
@@ -72,7 +71,7 @@ def _refusal(spec: ToolSpec, settings: Settings) -> str | None:
     if settings.read_only and spec.kind != "read":
         return "the server runs --read-only (KOMODO_MCP_READ_ONLY), which only serves read tools"
     if settings.disable_destructive and spec.destructive:
-        return ("it is destructive and the server runs --disable-destructive (KOMODO_MCP_DISABLE_DESTRUCTIVE)")
+        return "it is destructive and the server runs --disable-destructive (KOMODO_MCP_DISABLE_DESTRUCTIVE)"
     if spec.name in settings.exclude_tools:
         return "--exclude-tools (KOMODO_MCP_EXCLUDE_TOOLS) leaves it out"
     return None
