@@ -59,6 +59,11 @@ def host_allowed(host: str | None, allowed: list[str]) -> bool:
                               for entry in allowed)
 
 
+def name_of(host: str) -> str:
+    """`name:port` → `name`; a bracketed IPv6 address (`[::1]`) keeps its brackets."""
+    return host if host.endswith("]") or ":" not in host else host.rsplit(":", 1)[0]
+
+
 class HostHint:
     """The SDK answers a Host outside the allow-list with a bare `421 Invalid Host header`. Answer it here first,
     saying which setting admits the name, in the reply and in one log line."""
@@ -69,9 +74,9 @@ class HostHint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = Headers(scope=scope).get("host") if scope["type"] == "http" else None
         if scope["type"] == "http" and scope["path"].startswith("/mcp") and not host_allowed(host, self.allowed):
-            name = (host or "").rsplit(":", 1)[0] if not (host or "").endswith("]") else host
             message = (f"Invalid Host header {host!r}: this server only answers the names it knows (DNS-rebinding "
-                       f"protection); add {name!r} to KOMODO_MCP_ALLOWED_HOSTS (comma-separated) to accept it")
+                       f"protection); add {name_of(host or '')!r} to KOMODO_MCP_ALLOWED_HOSTS (comma-separated) to "
+                       "accept it")
             logger.warning(message)
             await PlainTextResponse(message + "\n", status_code=421)(scope, receive, send)
             return
