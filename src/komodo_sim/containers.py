@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .errors import CoreError
-from .executions import EXECUTIONS, Execution, _set, _stack_services
+from .executions import EXECUTIONS, Effect, Execution, _set, _stack_services
 from .handlers import EXECUTE, READ, _container_state, _containers, register, required, target_key
 from .state import Resource, Store, User
 from .views import list_item
@@ -27,19 +27,20 @@ STACK_STATE = {"running": "running", "exited": "stopped", "paused": "paused"}
 
 def container_owner(store: Store, server: Resource, name: str) -> tuple[Resource, dict[str, Any] | None] | None:
     """The deployment (service None) or the stack and its service whose container on `server` is called `name`."""
-    for kind in ("Deployment", "Stack"):
-        for resource in store.resources[kind].values():
-            if resource.config.get("server_id") != server.id:
-                continue
-            if kind == "Deployment" and resource.name == name and _container_state(resource.runtime.get("state")):
+    on_server = [r for kind in ("Deployment", "Stack") for r in store.resources[kind].values()
+                 if r.config.get("server_id") == server.id]
+    for resource in on_server:
+        if resource.kind == "Deployment":
+            if resource.name == name and _container_state(resource.runtime.get("state")):
                 return resource, None
-            for service in resource.runtime.get("services") or [] if kind == "Stack" else []:
-                if f"{resource.name}-{service['service']}-1" == name and _container_state(service["state"]):
-                    return resource, service
+            continue
+        for service in resource.runtime.get("services") or []:
+            if f"{resource.name}-{service['service']}-1" == name and _container_state(service["state"]):
+                return resource, service
     return None
 
 
-def _container_becomes(state: str, status: str) -> Any:
+def _container_becomes(state: str, status: str) -> Effect:
     def effect(store: Store, server: Resource, params: dict[str, Any]) -> None:
         owner, service = container_owner(store, server, params["container"]) or (None, None)
         if owner is None:
@@ -121,7 +122,7 @@ def InspectContainer(sim: Simulator, user: User, params: dict[str, Any]) -> dict
     started = _iso(resource.runtime.get("deployed_at") or int(resource.id[:8], 16) * 1000)
     environment = resource.config.get("environment", "") if resource.kind == "Deployment" else ""
     docker_state = container["state"]
-    return {
+    return {  # ids stretched from Komodo's to Docker's lengths (64 hex digits)
         "Id": (container["id"] * 6)[:64], "Created": _iso(int(resource.id[:8], 16) * 1000), "Path": "",
         "Args": [], "Image": f"sha256:{resource.id * 3}"[:71], "Name": f"/{name}", "RestartCount": 0,
         "State": {"Status": docker_state, "Running": docker_state in ("running", "paused", "restarting"),
