@@ -117,6 +117,8 @@ def test_every_configuration_mistake_is_one_line_naming_the_setting_and_exit_2(t
         "KOMODO_API_SECRET": start("config", "check", KOMODO_URL=url, KOMODO_API_KEY="K_a_K"),
         "KOMODO_MCP_PORT": start("config", "check", KOMODO_URL=url, KOMODO_MCP_PORT="80a"),
         "KOMODO_TIMEOUT": start("tools", KOMODO_TIMEOUT="-1"),
+        "KOMODO_MCP_OAUTH_ISSUER": start("tools", KOMODO_MCP_OAUTH_ISSUER="auth.example.com"),
+        "KOMODO_MCP_AUDIT_LOG": start("tools", "--audit-log", str(tmp_path / "missing-dir" / "audit.log")),
         "did you mean toolsets?": start("tools", "--config", str(tmp_path / "typo.toml")),
     }
     for named, result in mistakes.items():

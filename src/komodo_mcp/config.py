@@ -201,13 +201,18 @@ def _readable(field: str, path: str) -> None:
         raise ConfigError(f"invalid setting {_named(field)}: cannot read {path}: {error.strerror}") from None
 
 
+URL_SETTINGS = ("url", "ui_url", "public_url", "oauth_issuer", "oauth_jwks_url")
+
+
 def check_consistency(settings: Settings) -> None:
     """Mistakes no single field shows: each would otherwise surface late, as a traceback or a network error."""
-    if settings.url and not settings.demo:
-        parts = urlsplit(settings.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"invalid setting {_named('url')}: {settings.url!r} is not an http(s) URL "
-                              "(e.g. https://komodo.example.com)")
+    for field in URL_SETTINGS:
+        value = getattr(settings, field)
+        if value and not (field == "url" and settings.demo):  # the demo serves its own Komodo
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(f"invalid setting {_named(field)}: {value!r} is not an http(s) URL "
+                                  "(e.g. https://komodo.example.com)")
     for one, other in (("api_key", "api_secret"), ("api_secret", "api_key"), ("username", "password")):
         if getattr(settings, one) and not getattr(settings, other):
             raise ConfigError(f"{_named(one)} is set but {_named(other)} is not: set both")
@@ -217,6 +222,10 @@ def check_consistency(settings: Settings) -> None:
     for field in ("tls_cert", "tls_key"):
         if getattr(settings, field):
             _readable(field, getattr(settings, field))
+    if settings.audit_log not in ("stderr", "off"):
+        audit = Path(settings.audit_log)
+        if not os.access(audit if audit.exists() else audit.parent, os.W_OK):
+            raise ConfigError(f"invalid setting {_named('audit_log')}: cannot write {audit} (or use stderr or off)")
 
 
 def load_settings(config_file: str | None = None, **flags: Any) -> Settings:
