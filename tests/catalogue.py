@@ -9,6 +9,8 @@ READ_TOOLS = [
     "GetSummary", "GetDeploymentLog", "GetStackLog", "ListContainers", "GetContainerLog", "GetServerStats",
     "ListUpdates", "GetJob", "ListResourceSyncs", "GetResourceSync", "ListBuilders", "ListAlerters", "ListTags",
     "ListVariables", "ListSchedules", "GetVersion", "ExportToml",
+    # issue 12: one container in depth
+    "InspectContainer",
 ]
 
 EXECUTE_TOOLS = [
@@ -19,6 +21,9 @@ EXECUTE_TOOLS = [
     "StartDeployment", "StopDeployment", "RestartDeployment", "DestroyDeployment", "DeployStack", "StartStack",
     "StopStack", "RestartStack", "PullStack", "DestroyStack", "CancelBuild", "BuildRepo", "RunSync", "PruneServer",
     "CancelJob", "WaitForJob",
+    # issue 12: single containers, and pausing deployments and stacks
+    "StartContainer", "StopContainer", "RestartContainer", "PauseContainer", "UnpauseContainer", "PauseDeployment",
+    "UnpauseDeployment", "PauseStack", "UnpauseStack",
 ]
 WRITE_TOOLS = [
     *(f"{verb}{kind}" for kind in ("Deployment", "Stack", "Build", "Repo", "Procedure", "Action")
@@ -28,7 +33,8 @@ WRITE_TOOLS = [
 DESTRUCTIVE = {*(f"komodo_write_Delete{kind}" for kind in ("Deployment", "Stack", "Build", "Repo", "Procedure",
                                                            "Action", "Variable")),"komodo_execute_StopServer", "komodo_execute_StopDeployment", "komodo_execute_DestroyDeployment",
                "komodo_execute_StopStack", "komodo_execute_DestroyStack", "komodo_execute_PruneServer",
-               "komodo_execute_CancelJob"}
+               "komodo_execute_CancelJob", "komodo_execute_StopContainer", "komodo_execute_PauseContainer",
+               "komodo_execute_PauseDeployment", "komodo_execute_PauseStack"}
 
 PAGED = {"page", "page_size"}
 # seed-api-reference.md: each tool's parameters, exactly.

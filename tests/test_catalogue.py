@@ -66,8 +66,8 @@ def test_every_catalogue_tool_exists():
     expected = ([f"komodo_read_{op}" for op in READ_TOOLS] + [f"komodo_execute_{op}" for op in EXECUTE_TOOLS]
                 + [f"komodo_write_{op}" for op in WRITE_TOOLS])
     assert [name for name in expected if name not in names] == []
-    assert len([s for s in all_specs() if s.kind == "read"]) == len(READ_TOOLS) == 33
-    assert len([s for s in all_specs() if s.kind == "execute"]) == len(EXECUTE_TOOLS) == 25
+    assert len([s for s in all_specs() if s.kind == "read"]) == len(READ_TOOLS) == 34
+    assert len([s for s in all_specs() if s.kind == "execute"]) == len(EXECUTE_TOOLS) == 34
     assert len([s for s in all_specs() if s.kind == "write"]) == len(WRITE_TOOLS) == 23
 
 

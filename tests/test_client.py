@@ -111,13 +111,14 @@ async def test_rate_limiter_answers_instead_of_flooding(sim):
     assert caught.value.code == "RATE_LIMIT_ERROR" and 0 < caught.value.retry_after <= 1.0
 
 
-async def test_unreachable_komodo_is_network_error():
-    client = KomodoClient(settings_for(f"http://127.0.0.1:{free_port()}", retries=1))
+async def test_unreachable_komodo_is_network_error_naming_the_url_without_credentials():
+    url = f"http://127.0.0.1:{free_port()}"
+    client = KomodoClient(settings_for(url.replace("//", "//ops:hunter2@"), retries=1))
     with pytest.raises(Unreachable) as caught:
         await client.read("GetVersion")
     await client.aclose()
     assert caught.value.status == 503
-    assert "127.0.0.1" not in caught.value.message
+    assert f"Komodo at {url} is unreachable" in caught.value.message and "hunter2" not in caught.value.message
 
 
 async def test_slow_komodo_is_timeout_error(sim):

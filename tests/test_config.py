@@ -28,7 +28,7 @@ def test_precedence_flags_then_environment_then_secret_files_then_config_file(mo
     from komodo_mcp.config import load_settings
 
     config = tmp_path / "komodo-mcp.toml"
-    config.write_text('url = "https://from-file.example"\ntoolsets = ["read"]\napi_secret = "S_file_S"\n'
+    config.write_text('url = "https://from-file.example"\ntoolsets = ["read"]\napi_key = "K_file_K"\napi_secret = "S_file_S"\n'
                       'read_only = true\nlog_level = "DEBUG"\n')
     secret = tmp_path / "secret"
     secret.write_text("S_from_secret_file_S\n")
@@ -76,7 +76,68 @@ def test_config_check_tests_the_connection(shared_sim, tmp_path):
     assert invalid.returncode == 2 and "unknown toolset" in invalid.stderr
 
 
+def test_config_check_demo_checks_the_simulator_whatever_url_is_set():
+    import os
+    import subprocess
+    import sys
+
+    from .processes import free_port
+
+    result = subprocess.run([sys.executable, "-m", "komodo_mcp", "config", "check", "--demo"], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "KOMODO_URL": f"http://127.0.0.1:{free_port()}"})
+    assert result.returncode == 0 and "Komodo 2.3.2 at http://127.0.0.1:" in result.stderr
+    assert "accepts these credentials" in result.stderr
+
+
 def test_every_secret_setting_is_known_for_scrubbing():
     settings = Settings(api_key="K_a_K", api_secret="S_b_S", jwt="j.w.t", password="pw", auth_token="tok",
                         request_state_keys="k1,k2")
     assert sorted(settings.secret_values()) == sorted(["K_a_K", "S_b_S", "j.w.t", "pw", "tok", "k1", "k2"])
+
+
+def test_every_configuration_mistake_is_one_line_naming_the_setting_and_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .processes import free_port
+
+    def start(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "komodo_mcp", *args], capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "KOMODO_MCP_AUDIT_LOG": "off", **env})
+
+    (tmp_path / "typo.toml").write_text('toolset = ["read"]\n')
+    url = f"http://127.0.0.1:{free_port()}"
+    mistakes = {
+        "KOMODO_MCP_TLS_CERT": start("--transport", "http", "--tls-cert", "/nope.pem", "--tls-key", "/nope.key",
+                                     KOMODO_URL=url),
+        "KOMODO_URL": start("config", "check", KOMODO_URL="komodo.example.com", KOMODO_API_KEY="K_a_K",
+                            KOMODO_API_SECRET="S_b_S"),
+        "KOMODO_API_SECRET": start("config", "check", KOMODO_URL=url, KOMODO_API_KEY="K_a_K"),
+        "KOMODO_MCP_PORT": start("config", "check", KOMODO_URL=url, KOMODO_MCP_PORT="80a"),
+        "KOMODO_TIMEOUT": start("tools", KOMODO_TIMEOUT="-1"),
+        "KOMODO_MCP_OAUTH_ISSUER": start("tools", KOMODO_MCP_OAUTH_ISSUER="auth.example.com"),
+        "KOMODO_MCP_AUDIT_LOG": start("tools", "--audit-log", str(tmp_path / "missing-dir" / "audit.log")),
+        "did you mean toolsets?": start("tools", "--config", str(tmp_path / "typo.toml")),
+    }
+    for named, result in mistakes.items():
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2, (named, result.stderr)
+        assert len(lines) == 1 and named in lines[0], (named, result.stderr)
+        assert not any(word in result.stderr for word in ("Traceback", "Layered", "pydantic.dev", "retrying"))
+    assert "/nope.pem" in mistakes["KOMODO_MCP_TLS_CERT"].stderr
+    assert "S_b_S" not in mistakes["KOMODO_URL"].stderr
+
+
+def test_a_misspelt_config_file_key_is_named(tmp_path):
+    import pytest
+
+    from komodo_mcp.config import ConfigError, load_settings
+
+    (tmp_path / "typo.toml").write_text('url = "https://komodo.example.com"\nread_onyl = true\n')
+    (tmp_path / "broken.toml").write_text('url = "https://komodo.example.com\n')
+    with pytest.raises(ConfigError, match="unknown setting 'read_onyl'; did you mean read_only"):
+        load_settings(str(tmp_path / "typo.toml"))
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(str(tmp_path / "broken.toml"))

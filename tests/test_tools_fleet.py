@@ -16,6 +16,7 @@ SAMPLES: dict[str, dict] = {
     "GetSummary": {}, "GetVersion": {}, "ListSchedules": {}, "ListBuilders": {}, "ListAlerters": {}, "ListTags": {},
     "ExportToml": {"include_variables": True}, "ListServers": {}, "GetServer": {"id": "production-api"},
     "ListContainers": {"server_id": "production-api"},
+    "InspectContainer": {"server_id": "production-api", "container": "api-v2"},
     "GetContainerLog": {"server_id": "production-api", "container": "api-v2", "tail": 20},
     "GetServerStats": {"id": "production-api"}, "ListDeployments": {"page_size": 100},
     "GetDeployment": {"id": "api-v2"}, "GetDeploymentLog": {"id": "api-v2", "tail": 5000},
@@ -206,7 +207,7 @@ async def test_fleet_summary_version_schedules(client):
     _, sync = await call(client, "komodo_read_GetResourceSync", {"id": "infra-sync"})
     assert summary["data"]["deployments"]["total"] == 8 and summary["data"]["open_alerts"] == 4
     assert summary["data"]["top_alerts"][0]["severity"] == "critical"
-    assert version["data"]["komodo_version"] == "2.3.2" and version["data"]["tools"] == 81  # every toolset
+    assert version["data"]["komodo_version"] == "2.3.2" and version["data"]["tools"] == 91  # every toolset
     assert [s["name"] for s in schedules["data"]["items"]] == ["daily-backup", "nightly-cleanup", "rotate-logs"]
     assert sync["data"]["pending_resource_changes"] == ["Update Stack monitoring-stack", "Create Deployment log-shipper"]
     assert sync["data"]["pending_variable_changes"] == ["Update DEFAULT_REGION"]

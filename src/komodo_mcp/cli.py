@@ -13,16 +13,25 @@ from typing import Any
 
 from . import __version__
 
+# Named here so `--help` stays instant (the registry imports the MCP SDK); tests/test_cli.py checks it against the
+# registry's toolset_names().
+TOOLSETS_HELP = ("core (default), read, execute, write; one family: actions, alerts, builds, containers, deployments, "
+                 "jobs, procedures, repos, servers, stacks, syncs, system, variables; all; terminal (never implied)")
+
+
 def _server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML config file (KOMODO_MCP_CONFIG); flags and environment win over it")
     parser.add_argument("--demo", action="store_true", default=None,
                         help="serve an embedded Komodo simulator instead of a real Komodo")
     parser.add_argument("--url", help="Komodo Core URL (KOMODO_URL)")
-    parser.add_argument("--toolsets", help="comma-separated toolsets (KOMODO_MCP_TOOLSETS), default core")
+    parser.add_argument("--toolsets", help=f"comma-separated toolsets (KOMODO_MCP_TOOLSETS): {TOOLSETS_HELP}")
     parser.add_argument("--tools", help="comma-separated tool names to add (KOMODO_MCP_TOOLS)")
     parser.add_argument("--exclude-tools", dest="exclude_tools",
                         help="comma-separated tool names to leave out; beats every include (KOMODO_MCP_EXCLUDE_TOOLS)")
     parser.add_argument("--read-only", action="store_true", default=None, help="only read tools (KOMODO_MCP_READ_ONLY)")
+    parser.add_argument("--disable-destructive", action="store_true", default=None,
+                        help="leave out every destructive tool (stop, pause, destroy, delete, prune, terminal …), keep the "
+                             "rest (KOMODO_MCP_DISABLE_DESTRUCTIVE)")
     parser.add_argument("--show-secrets", action="store_true", default=None,
                         help="do not mask secret-looking environment values (KOMODO_MCP_SHOW_SECRETS)")
     parser.add_argument("--no-confirm", dest="confirm", action="store_false", default=None,
@@ -38,7 +47,8 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="komodo-mcp", description="MCP server for Komodo (komo.do).")
+    parser = argparse.ArgumentParser(prog="komodo-mcp", description="MCP server for Komodo (komo.do).",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"komodo-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
 
@@ -53,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="HTTP without server-side sessions (default on; --no-stateless keeps sessions)")
     serve.add_argument("--allow-unauthenticated", action="store_true", default=None,
                        help="serve beyond loopback without authentication (KOMODO_MCP_ALLOW_UNAUTHENTICATED)")
+
+    # `komodo-mcp --demo …` is `komodo-mcp serve --demo …`: show those options on the first help a user reads.
+    parser.epilog = "Without a command, komodo-mcp serves; its options:\n\n" + serve.format_help()
 
     sim = commands.add_parser("simulator", help="run the Komodo simulator on its own")
     sim.add_argument("--host", default="127.0.0.1")
@@ -99,9 +112,9 @@ def _run(args: argparse.Namespace) -> int:
     configure(settings.log_level)
     if args.command == "tools":
         return _tools(settings, args.json)
-    if args.command == "config":
-        return _config_check(settings)
     with _komodo_for(settings, args.exec_delay) as settings:
+        if args.command == "config":
+            return _config_check(settings)
         if args.command == "call":
             return _call(settings, args.tool, args.arguments)
         return _serve(settings)
@@ -170,37 +183,62 @@ class _komodo_for:
 
 
 def _serve(settings: Any) -> int:
+    import logging
+
     from .server import build_server
     from .telemetry import configure
+    from .tools._registry import select
 
     configure()
     server = build_server(settings)
+    if not select(settings):
+        logging.getLogger("komodo_mcp.cli").warning(
+            "no tools are enabled (toolsets %s%s%s): clients will see none; choose others with --toolsets",
+            ",".join(settings.toolsets), " with --read-only" if settings.read_only else "",
+            " with --disable-destructive" if settings.disable_destructive else "")
     if settings.transport == "http":
         from .transports.http import serve_http
 
-        serve_http(server, settings)
+        serve_http(server, settings, on_listening=lambda url: _announce_demo(settings, url))
     else:
         import anyio
 
         from .transports.stdio import serve_stdio
 
+        _announce_demo(settings, "stdio")
         anyio.run(serve_stdio, server)
     return 0
 
 
-def _tools(settings: Any, as_json: bool) -> int:
-    from .tools._registry import select, to_tool
+def _announce_demo(settings: Any, where: str) -> None:
+    """One plain line for a person trying the demo: where it listens and how to connect (logs are JSON)."""
+    if not settings.demo:
+        return
+    if where == "stdio":
+        line = ("komodo-mcp demo on stdio: a client launches it, e.g. `claude mcp add komodo -- komodo-mcp --demo`; "
+                "add --transport http to serve a URL")
+    else:
+        line = (f"komodo-mcp demo listening at {where}: connect a client with `claude mcp add --transport http "
+                f"komodo {where}` or `npx @modelcontextprotocol/inspector` (Streamable HTTP, that URL)")
+    print(line, file=sys.stderr, flush=True)
 
-    tools = [to_tool(spec, settings) for spec in select(settings)]
+
+def _tools(settings: Any, as_json: bool) -> int:
+    from .tools._registry import select, to_tool, toolsets_of
+
+    specs = select(settings)
+    tools = [to_tool(spec, settings) for spec in specs]
     if as_json:
         print(json.dumps([{"name": t.name, "title": t.title, "description": t.description,
+                           "kind": spec.kind, "toolsets": toolsets_of(spec),
                            "inputSchema": t.parameters, "annotations": t.annotations.model_dump(by_alias=True,
-                           exclude_none=True)} for t in tools], indent=2))
+                           exclude_none=True)} for spec, t in zip(specs, tools)], indent=2))
         return 0
-    for tool in tools:
+    print(f"{'TOOL':<40} {'KIND':<8} {'EFFECT':<14} TOOLSETS")
+    for spec, tool in zip(specs, tools):
         a = tool.annotations
-        flags = "read-only" if a.read_only_hint else ("destructive" if a.destructive_hint else "changes state")
-        print(f"{tool.name:<40} {flags:<14} {tool.title}")
+        effect = "read-only" if a.read_only_hint else ("destructive" if a.destructive_hint else "changes state")
+        print(f"{tool.name:<40} {spec.kind:<8} {effect:<14} {','.join(toolsets_of(spec))}")
     print(f"{len(tools)} tools", file=sys.stderr)
     return 0
 

@@ -6,17 +6,24 @@ Secrets are SecretStr: their repr is masked and they are only unwrapped where a 
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict,
                                TomlConfigSettingsSource)
 
 DEFAULT_RATE_LIMIT_PER_MINUTE = 100
 DEFAULT_RATE_LIMIT_BURST = 200
 DEFAULT_TOOLSETS = ("core",)
+
+
+class ConfigError(ValueError):
+    """A configuration mistake, said in one line that names the setting and its environment variable."""
 
 
 # Lists come from the environment as comma-separated text, not JSON.
@@ -81,6 +88,9 @@ class Settings(BaseSettings):
                                    description="Tools to add by name, on top of the toolsets")
     exclude_tools: Names = Field((), validation_alias=_env("exclude_tools", "KOMODO_MCP_EXCLUDE_TOOLS"))
     read_only: bool = Field(False, validation_alias=_env("read_only", "KOMODO_MCP_READ_ONLY"))
+    disable_destructive: bool = Field(False, validation_alias=_env("disable_destructive",
+                                                                   "KOMODO_MCP_DISABLE_DESTRUCTIVE"),
+                                      description="Leave out every destructive tool, keep the rest")
     show_secrets: bool = Field(False, validation_alias=_env("show_secrets", "KOMODO_MCP_SHOW_SECRETS"))
     confirm: bool = Field(True, validation_alias=_env("confirm", "KOMODO_MCP_CONFIRM"),
                           description="Ask before destructive tools act (--no-confirm turns it off)")
@@ -144,15 +154,87 @@ class SecretFiles(PydanticBaseSettingsSource):
                 try:
                     values[field] = Path(path).read_text().strip()
                 except OSError as error:
-                    raise ValueError(f"{variable}_FILE: cannot read {path}: {error.strerror}") from None
+                    raise ConfigError(f"invalid setting {field} ({variable}_FILE): cannot read {path}: "
+                                      f"{error.strerror}") from None
         return values
 
 
+def variable_of(field: str) -> str:
+    """The environment variable that sets a field (`port` → KOMODO_MCP_PORT)."""
+    return Settings.model_fields[field].validation_alias.choices[-1]  # type: ignore[union-attr]  # all are _env(…)
+
+
+def _named(field: str) -> str:
+    return f"{field} ({variable_of(field)})" if field in Settings.model_fields else field
+
+
+def _config_file_keys(path: str) -> None:
+    """A misspelt key in the config file would otherwise be dropped silently: name it, with the closest setting."""
+    try:
+        keys = tomllib.loads(Path(path).read_text())
+    except OSError as error:
+        raise ConfigError(f"config file {path}: cannot read it: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    for key in keys:
+        if key not in Settings.model_fields:
+            closest = difflib.get_close_matches(key, list(Settings.model_fields), n=1)
+            hint = f"; did you mean {closest[0]}?" if closest else ""
+            raise ConfigError(f"config file {path}: unknown setting {key!r}{hint}")
+
+
+def _one_line(error: ValidationError) -> ConfigError:
+    """pydantic's multi-line report (class name, docs URL) as one line per mistake, without secret values."""
+    mistakes = []
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        given = "" if field in SECRET_FILE_VARIABLES or "input" not in item else f" (got {item['input']!r})"
+        mistakes.append(f"invalid setting {_named(field)}: {item['msg']}{given}")
+    return ConfigError("; ".join(mistakes))
+
+
+def _readable(field: str, path: str) -> None:
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise ConfigError(f"invalid setting {_named(field)}: cannot read {path}: {error.strerror}") from None
+
+
+URL_SETTINGS = ("url", "ui_url", "public_url", "oauth_issuer", "oauth_jwks_url")
+
+
+def check_consistency(settings: Settings) -> None:
+    """Mistakes no single field shows: each would otherwise surface late, as a traceback or a network error."""
+    for field in URL_SETTINGS:
+        value = getattr(settings, field)
+        if value and not (field == "url" and settings.demo):  # the demo serves its own Komodo
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(f"invalid setting {_named(field)}: {value!r} is not an http(s) URL "
+                                  "(e.g. https://komodo.example.com)")
+    for one, other in (("api_key", "api_secret"), ("api_secret", "api_key"), ("username", "password")):
+        if getattr(settings, one) and not getattr(settings, other):
+            raise ConfigError(f"{_named(one)} is set but {_named(other)} is not: set both")
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        missing = "tls_key" if settings.tls_cert else "tls_cert"
+        raise ConfigError(f"HTTPS needs both a certificate and a key: set {_named(missing)}")
+    for field in ("tls_cert", "tls_key"):
+        if getattr(settings, field):
+            _readable(field, getattr(settings, field))
+    if settings.audit_log not in ("stderr", "off"):
+        audit = Path(settings.audit_log)
+        if not os.access(audit if audit.exists() else audit.parent, os.W_OK):
+            raise ConfigError(f"invalid setting {_named('audit_log')}: cannot write {audit} (or use stderr or off)")
+
+
 def load_settings(config_file: str | None = None, **flags: Any) -> Settings:
-    """Settings from every source, in the documented order of precedence."""
+    """Settings from every source, in the documented order of precedence; a mistake raises ConfigError."""
     path = config_file or os.environ.get("KOMODO_MCP_CONFIG")
     if path and not Path(path).is_file():
-        raise ValueError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {path} (--config / KOMODO_MCP_CONFIG)")
+    if path:
+        _config_file_keys(path)
 
     class Layered(Settings):
         @classmethod
@@ -163,4 +245,9 @@ def load_settings(config_file: str | None = None, **flags: Any) -> Settings:
                 sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
             return tuple(sources)
 
-    return Layered(**flags)
+    try:
+        settings = Layered(**flags)
+    except ValidationError as error:
+        raise _one_line(error) from None
+    check_consistency(settings)
+    return settings

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Completion, PromptReference, ResourceTemplateReference
 
-from .client import list_all
+from .client import KomodoError, NotFound, list_all
 from .mapping.envelope import ok
 from .mapping.stacks import compose_content
 from .tools._context import App, app_of
@@ -25,9 +27,24 @@ def _json(model: Any) -> str:
     return json.dumps(ok(model).model_dump(mode="json")["data"], indent=2)
 
 
+def komodo_errors(read: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+    """Komodo's answer as the SDK's anticipated resource errors: a missing resource is a not-found (-32602), other
+    refusals carry their code; both are logged in one line, not as a crash with a traceback."""
+    @functools.wraps(read)
+    async def reading(*args: Any, **kwargs: Any) -> str:
+        try:
+            return await read(*args, **kwargs)
+        except NotFound as error:
+            raise ResourceNotFoundError(error.message) from None
+        except KomodoError as error:
+            raise ResourceError(f"{error.code}: {error.message}") from None
+    return reading
+
+
 def register_resources(server: MCPServer, running: list[App]) -> None:
     @server.resource("komodo://summary", name="fleet-summary", title="Fleet summary", mime_type="application/json",
                      description="Counts by state for every resource kind, open alerts, running jobs")
+    @komodo_errors
     async def summary() -> str:  # static resources get no Context: the server's own credentials answer
         if not running:
             raise RuntimeError("the server is still starting")
@@ -36,11 +53,13 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
     @server.resource("komodo://deployments/{name}", name="deployment", title="Deployment",
                      mime_type="application/json",
                      description="One deployment: state, health, image, ports, environment (masked), recent deploys")
+    @komodo_errors
     async def deployment(name: str, ctx: Context) -> str:
         return _json((await get_deployment.fn(ctx, id=name)).data)
 
     @server.resource("komodo://stacks/{name}/compose", name="stack-compose", title="Stack compose file",
                      mime_type="application/yaml", description="The compose file a stack deploys")
+    @komodo_errors
     async def stack_compose(name: str, ctx: Context) -> str:
         stack = await app_of(ctx).komodo.read("GetStack", stack=name)
         return compose_content(stack) or f"# {name}: the compose file lives on the server or in a repo Komodo has " \
@@ -48,6 +67,7 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
 
     @server.resource("komodo://updates/{id}", name="update", title="Job (Komodo update)",
                      mime_type="application/json", description="A job: status, steps and their output")
+    @komodo_errors
     async def update(id: str, ctx: Context) -> str:
         return _json(await job_of(app_of(ctx), id))
 

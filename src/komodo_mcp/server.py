@@ -31,7 +31,7 @@ from .redact import redact, register_secret
 from .resources import register_resources
 from .tasks import KomodoTasks, TaskMiddleware
 from .tools._context import CALLER_KEY, App
-from .tools._registry import select, to_tool
+from .tools._registry import select, to_tool, why_not_served
 
 logger = logging.getLogger("komodo_mcp.server")
 
@@ -49,6 +49,7 @@ class KomodoMCP(MCPServer[App]):
 
     audit: AuditLog = AuditLog("off")
     audited: frozenset[str] = frozenset()
+    selection: Settings  # what chose the tools (set by build_server): says what would enable one not served
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
@@ -81,8 +82,8 @@ class KomodoMCP(MCPServer[App]):
             if isinstance(cause, ValidationError):
                 return error_result(validation_body(name, cause))
             if cause is None and self._tool_manager.get_tool(name) is None:
-                return error_result(error_body("NOT_FOUND", 404, f"Unknown tool: {name}",
-                                               {"hint": "the tool does not exist or is not enabled on this server"}))
+                hint = why_not_served(name, self.selection)
+                return error_result(error_body("NOT_FOUND", 404, f"Unknown tool: {name}; {hint}", {"hint": hint}))
             logger.error("tool %s crashed: %s", name, redact(repr(cause)), exc_info=False)
             return error_result(error_body("INTERNAL_ERROR", 500, f"Unexpected error in {name}"))
 
@@ -184,5 +185,6 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
     register_resources(server, running)
     register_prompts(server)
     server.audit = AuditLog(settings.audit_log)
+    server.selection = settings
     server.audited = frozenset(spec.name for spec in specs if spec.kind != "read" and not spec.read_only)
     return server

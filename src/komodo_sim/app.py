@@ -20,6 +20,7 @@ from starlette.routing import Route
 from .errors import BadParams, CoreError
 from .executions import Executor
 from .handlers import EXECUTE, READ, WRITE
+from . import containers  # noqa: F401  (registers Core's container actions and InspectContainer)
 from .seed import seed_demo, seed_generated
 from .state import DAY_MS, Store, User, now_ms
 

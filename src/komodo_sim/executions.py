@@ -112,6 +112,8 @@ class Execution:
     # action.rs, server.rs for the container executions).
     counter: bool = False
     per_container: tuple[str, str] | None = None  # a stage and its command run on each container of the server
+    # Periphery's stderr when the command cannot work for these params (e.g. no such container), else None.
+    refusal: Callable[[Store, Resource, dict[str, Any]], str | None] = field(default=lambda store, resource, params: None)
 
 
 # Periphery pulls, stops and removes the old container inside RunContainer and logs only the run
@@ -342,7 +344,8 @@ class Executor:
 
     async def _run_stages(self, spec: Execution, resource: Resource, params: dict[str, Any],
                           update: dict[str, Any]) -> None:
-        fields = {"name": resource.name, "time": params.get("time") or 10, "image": "",
+        fields = {**{k: v for k, v in params.items() if isinstance(v, str)}, "name": resource.name,
+                  "time": params.get("time") or 10, "image": "",
                   **{k: v for k, v in resource.config.items() if isinstance(v, str)}}
         if resource.kind == "Deployment":
             from .views import deployment_image
@@ -356,6 +359,7 @@ class Executor:
             stages[:0] = [(stage.format(name=name), command.format(name=name))
                           for name in _container_names(self.store, resource)]
         failing = resource.runtime.get("failing_stage")
+        refusal = spec.refusal(self.store, resource, params)
         for stage, command in stages:
             start = now_ms()
             await asyncio.sleep(self.delay / max(1, len(stages)))
@@ -363,9 +367,9 @@ class Executor:
                 stopped_stage, text = CANCEL_OF[spec.operation].stopped
                 update["logs"].append(_log(stopped_stage, "", "", text, False, start))
                 return
-            ok = stage != failing
+            ok = stage != failing and refusal is None
             stdout, stderr = _output(spec.operation, stage, resource, params) if ok else (
-                "", resource.runtime.get("failure", f"{stage} failed"))
+                "", refusal or resource.runtime.get("failure", f"{stage} failed"))
             update["logs"].append(_log(stage, command.format(**fields), stdout, stderr, ok, start))
             if not ok:
                 return

@@ -8,6 +8,7 @@ import logging
 import random
 import time
 from typing import Any, AsyncIterator, Literal
+from urllib.parse import urlsplit
 
 import anyio
 import httpx2
@@ -69,7 +70,8 @@ class KomodoClient:
                 retry_in = self._retry_delay(error, attempt)
                 if attempt + 1 >= attempts or retry_in is None:
                     raise
-                logger.info("retrying %s %s in %.2fs after %s", module, operation, retry_in, error.code)
+                # DEBUG: a tool call makes several reads; its one failure line is what an operator needs to see.
+                logger.debug("retrying %s %s in %.2fs after %s", module, operation, retry_in, error.code)
                 await anyio.sleep(retry_in)
         raise AssertionError("the loop returns or raises")
 
@@ -123,8 +125,7 @@ class KomodoClient:
         except httpx2.TimeoutException:
             raise TimedOut("Komodo did not answer the terminal in time", {"operation": "ExecuteTerminal"}) from None
         except httpx2.TransportError as exc:
-            raise Unreachable(f"Komodo is unreachable ({type(exc).__name__})", {"operation": "ExecuteTerminal"}) \
-                from None
+            raise self._unreachable(exc, "ExecuteTerminal") from None
 
     async def _post(self, module: str, operation: str, params: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
         try:
@@ -134,7 +135,13 @@ class KomodoClient:
             raise TimedOut(f"Komodo did not answer {operation} within {self.settings.timeout:g}s",
                            {"operation": operation}) from None
         except httpx2.TransportError as exc:
-            raise Unreachable(f"Komodo is unreachable ({type(exc).__name__})", {"operation": operation}) from None
+            raise self._unreachable(exc, operation) from None
+
+    def _unreachable(self, exc: httpx2.TransportError, operation: str) -> Unreachable:
+        """Name the URL tried (without any user:password in it), so a wrong port or host shows in the error."""
+        parts = urlsplit(self.base_url)
+        where = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()
+        return Unreachable(f"Komodo at {where} is unreachable ({type(exc).__name__})", {"operation": operation})
 
     def _error(self, response: httpx2.Response, operation: str) -> KomodoError:
         try:

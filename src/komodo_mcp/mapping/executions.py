@@ -105,6 +105,10 @@ class CancelResult(BaseModel):
     message: str
 
 
+def go_on_waiting(job_id: str) -> str:
+    return f"the job is still running: call komodo_execute_WaitForJob with job_id {job_id} to go on waiting"
+
+
 def job_fields(update: dict[str, Any], job_id: str, log_url: str | None, estimate: str, message: str,
                ignored: list[str], waited: bool, planned: list[str] | None = None) -> dict[str, Any]:
     """The fields every execute result shares, from the job's Update as it stands (`planned`: see job_progress)."""

@@ -31,6 +31,10 @@ EXPECTED_STEPS: dict[str, list[str]] = {
     "BuildRepo": ["Clone Repo", "Latest Commit", "On Clone"], "RunAction": ["Execute Action"],
     "StartAllContainers": ["Start All Containers"], "StopAllContainers": ["Stop All Containers"],
     "RestartAllContainers": ["Restart All Containers"],
+    # One container, a deployment's or a stack's (api/container/mod.rs; stacks run `docker compose pause`).
+    "StartContainer": ["Docker Start"], "RestartContainer": ["Docker Restart"], "StopContainer": ["Docker Stop"],
+    "PauseContainer": ["Docker Pause"], "UnpauseContainer": ["Docker Unpause"], "PauseDeployment": ["Docker Pause"],
+    "UnpauseDeployment": ["Docker Unpause"], "PauseStack": ["Compose Command"], "UnpauseStack": ["Compose Command"],
     **{f"Prune{what}": [f"Prune {stage}"] for what, stage in (
         ("Images", "Images"), ("Containers", "Containers"), ("Networks", "Networks"), ("Volumes", "Volumes"),
         ("DockerBuilders", "Builders"), ("Buildx", "Buildx"), ("System", "System"))},

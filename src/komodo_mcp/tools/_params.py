@@ -35,13 +35,19 @@ Services = Annotated[list[str], Field(description="Only these compose services; 
 StopSignal = Annotated[Literal["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"], Field(
     description="Signal sent to stop the container (default: the deployment's termination_signal)")]
 StopTime = Annotated[int, Field(ge=0, le=3600, description="Seconds to wait after the signal before killing")]
-WaitTimeout = Annotated[int, Field(ge=1, le=3600, description="Seconds to wait at most; the job goes on after")]
+# TypeScript SDK clients (the inspector, many IDEs) give up on any request after 60 s: a waiting tool returns well
+# before that by default, with the job still running and the way to go on waiting.
+DEFAULT_WAIT_SECONDS = 45
+WaitTimeout = Annotated[int, Field(ge=1, le=3600, description=f"Seconds to wait at most (default "
+                                   f"{DEFAULT_WAIT_SECONDS}: many clients give up on a request after 60); the job "
+                                   "goes on after, and WaitForJob waits again")]
 
 
 class RunOptions(BaseModel):
     async_: bool | None = Field(None, alias="async", description="false: wait for the end and return the result "
                                 "(default true: return the job_id at once)")
-    timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait at most when async is false")
+    timeout: int | None = Field(None, ge=1, le=3600, description=f"Seconds to wait at most when async is false "
+                                f"(default {DEFAULT_WAIT_SECONDS}); komodo_execute_WaitForJob waits on after")
 
     model_config = {"populate_by_name": True}
 

@@ -1,13 +1,18 @@
 """From the catalogue to the server: which tools exist for a configuration, and their MCP form.
 
 Selection happens once, when the server is built: a tool that is not selected does not exist for the client, and
-no tool body checks a flag. Precedence: read-only outranks everything, an excluded tool beats an included one, and
-the chosen toolsets and tools are a union.
+no tool body checks a flag. Precedence: read-only and --disable-destructive outrank everything, an excluded tool
+beats an included one, and the chosen toolsets and tools are a union.
 """
 
 from __future__ import annotations
 
+import difflib
+from typing import Any
+
 from mcp.server.mcpserver.tools import Tool
+from pydantic import BaseModel, model_validator
+from pydantic_core import PydanticCustomError
 
 from ..config import Settings
 from . import FAMILIES
@@ -16,17 +21,19 @@ from ._schema import portable
 from ._spec import ToolSpec
 
 KIND_TOOLSETS = ("read", "execute", "write")
-# The default toolset, under Cursor's 40-tool limit: the reference's 25 tools plus what an operator needs to follow
-# a job and diagnose a failure.
+# The default toolset, under Cursor's 40-tool limit: the reference's 25 tools plus what an operator asks for most —
+# follow a job, diagnose a failure, and start, stop or restart the one deployment or stack in question (rather than
+# every container on its host). GetServerStats is left to `read`: GetServer already carries live CPU and memory.
 CORE_TOOLS = frozenset({
     *(f"komodo_read_{op}" for op in (
         "ListServers", "GetServer", "ListDeployments", "GetDeployment", "ListStacks", "GetStack", "ListBuilds",
         "GetBuild", "ListRepos", "GetRepo", "ListProcedures", "GetProcedure", "ListActions", "GetAction",
         "ListAlerts", "GetAlert", "GetSummary", "GetJob", "GetDeploymentLog", "GetStackLog", "ListUpdates",
-        "ListContainers", "GetServerStats")),
+        "ListContainers")),
     *(f"komodo_execute_{op}" for op in (
         "Deploy", "Build", "StartServer", "StopServer", "RestartServer", "RunProcedure", "TriggerAction",
-        "PullRepo", "CloneRepo", "WaitForJob", "DeployStack", "RestartDeployment", "RestartStack")),
+        "PullRepo", "CloneRepo", "WaitForJob", "DeployStack", "StartDeployment", "StopDeployment",
+        "RestartDeployment", "StartStack", "StopStack", "RestartStack")),
 })
 
 
@@ -56,10 +63,40 @@ def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[Tool
     if unknown_tools:
         raise ValueError(f"unknown tool(s): {', '.join(sorted(unknown_tools))}; see `komodo-mcp tools --toolsets all`")
     selected = [s for s in specs if s.name in settings.tools or any(in_toolset(s, t) for t in settings.toolsets)]
-    selected = [s for s in selected if s.name not in settings.exclude_tools]
-    if settings.read_only:
-        selected = [s for s in selected if s.kind == "read"]
-    return selected
+    return [s for s in selected if _refusal(s, settings) is None]
+
+
+def _refusal(spec: ToolSpec, settings: Settings) -> str | None:
+    """Why a setting leaves this tool out even when a toolset or --tools names it, if one does."""
+    if settings.read_only and spec.kind != "read":
+        return "the server runs --read-only (KOMODO_MCP_READ_ONLY), which only serves read tools"
+    if settings.disable_destructive and spec.destructive:
+        return "it is destructive and the server runs --disable-destructive (KOMODO_MCP_DISABLE_DESTRUCTIVE)"
+    if spec.name in settings.exclude_tools:
+        return "--exclude-tools (KOMODO_MCP_EXCLUDE_TOOLS) leaves it out"
+    return None
+
+
+def toolsets_of(spec: ToolSpec) -> list[str]:
+    return [toolset for toolset in toolset_names() if in_toolset(spec, toolset)]
+
+
+def why_not_served(name: str, settings: Settings) -> str:
+    """For a tool call the server cannot answer: what would enable the tool, or the closest tool name."""
+    specs = {spec.name: spec for spec in all_specs()}
+    spec = specs.get(name)
+    if spec is None:
+        served = [s.name for s in select(settings)]
+        closest = difflib.get_close_matches(name, served, n=1) or difflib.get_close_matches(name, list(specs), n=1)
+        if not closest:
+            return "no such tool; `komodo-mcp tools --toolsets all` lists them all"
+        suggestion = f"no such tool; did you mean {closest[0]}?"
+        return suggestion if closest[0] in served else f"{suggestion} ({why_not_served(closest[0], settings)})"
+    refusal = _refusal(spec, settings)
+    if refusal:
+        return f"{name} is not enabled: {refusal}"
+    return (f"{name} is not enabled: add one of its toolsets ({', '.join(toolsets_of(spec))}) with --toolsets "
+            f"(KOMODO_MCP_TOOLSETS), or name it with --tools (KOMODO_MCP_TOOLS)")
 
 
 def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
@@ -67,4 +104,27 @@ def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
     tool = Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=spec.annotations(), structured_output=True)
     tool.parameters = portable(tool.parameters)
+    tool.fn_metadata.arg_model = _refusing_unknown(tool.name, tool.fn_metadata.arg_model)
     return tool
+
+
+def _refusing_unknown(tool: str, arguments: type[BaseModel]) -> type[BaseModel]:
+    """The SDK drops arguments a tool does not take; a misspelt one (`nmae`) would then silently mean "not given".
+    Name it instead, with the closest parameter."""
+    known = sorted({field.alias or name for name, field in arguments.model_fields.items()})
+
+    class Strict(arguments):  # type: ignore[misc, valid-type]
+        @model_validator(mode="before")
+        @classmethod
+        def _no_unknown(cls, values: Any) -> Any:
+            unknown = sorted(set(values) - set(known)) if isinstance(values, dict) else []
+            if unknown:
+                hints = [f"{name!r}" + "".join(f" (did you mean {close!r}?)"
+                                               for close in difflib.get_close_matches(name, known, n=1))
+                         for name in unknown]
+                raise PydanticCustomError("unknown_argument", "unknown argument {names}; {tool} takes: {known}",
+                                          {"names": ", ".join(hints), "tool": tool, "known": ", ".join(known) or "none"})
+            return values
+
+    Strict.__name__ = arguments.__name__
+    return Strict

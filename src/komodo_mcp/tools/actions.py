@@ -18,12 +18,11 @@ from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
-from ._params import ID, ActionId, PageNumber, PageSize
+from ._params import DEFAULT_WAIT_SECONDS, ID, ActionId, PageNumber, PageSize
 from ._spec import execute, read, write
 from ._writes import WriteResult, create_tool, delete, key_values, update_tool
 
 HISTORY_RUNS = 10
-DEFAULT_WAIT = 300
 
 
 @read("ListActions", "List actions")
@@ -58,7 +57,8 @@ async def get_action(ctx: Context, id: ActionId) -> Envelope[ActionDetail]:
 
 
 class ActionOptions(BaseModel):
-    async_: bool | None = Field(None, alias="async", description="false: wait (up to 5 minutes) and return the "
+    async_: bool | None = Field(None, alias="async", description="false: wait (up to "
+                                f"{DEFAULT_WAIT_SECONDS} s, then komodo_execute_WaitForJob waits on) and return the "
                                 "output (default true: return the job_id at once)")
     retryOnFailure: bool | None = Field(None, description="Executions are never retried automatically: check the "
                                         "result and run again")
@@ -81,7 +81,7 @@ async def trigger_action(
     started = await start(app, "Action", id, "RunAction", args=payload)
     update, waited = started.update, opts.async_ is False
     if waited:
-        update, _ = await wait(ctx, app, started.job_id, DEFAULT_WAIT)
+        update, _ = await wait(ctx, app, started.job_id, DEFAULT_WAIT_SECONDS)
     ignored = ["retryOnFailure: executions are never retried automatically"] if opts.retryOnFailure else []
     return ok(_action_result(app, started, f"Running action {started.name}", ignored, update, waited))
 

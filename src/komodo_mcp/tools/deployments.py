@@ -103,7 +103,8 @@ def _deploy_ignored(options: DeployOptions) -> list[str]:
     return ignored
 
 
-@answers("Deploy", "StartDeployment", "RestartDeployment", "StopDeployment", "DestroyDeployment", "PullDeployment")
+@answers("Deploy", "StartDeployment", "RestartDeployment", "StopDeployment", "DestroyDeployment", "PullDeployment",
+         "PauseDeployment", "UnpauseDeployment")
 def _deployment_result(app: App, started: Started, message: str, ignored: list[str] | None = None,
                        update: dict[str, Any] | None = None, waited: bool = False) -> DeployResult:
     return DeployResult(**result_fields(app, started, message, ignored, update, waited), deployment_id=started.id,
@@ -136,6 +137,23 @@ async def restart_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeployR
     app = app_of(ctx)
     started = await start(app, "Deployment", id, "RestartDeployment")
     return ok(_deployment_result(app, started, f"Restarting {started.name}"))
+
+
+@execute("PauseDeployment", "Pause deployment", destructive=True, idempotent=True)
+async def pause_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeployResult]:
+    """Pause a deployment's container (docker pause): its processes freeze and it stops answering until
+    unpaused. Returns a job_id at once."""
+    app = app_of(ctx)
+    started = await start(app, "Deployment", id, "PauseDeployment")
+    return ok(_deployment_result(app, started, f"Pausing {started.name}"))
+
+
+@execute("UnpauseDeployment", "Unpause deployment", idempotent=True)
+async def unpause_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeployResult]:
+    """Resume a paused deployment's container (docker unpause). Returns a job_id at once."""
+    app = app_of(ctx)
+    started = await start(app, "Deployment", id, "UnpauseDeployment")
+    return ok(_deployment_result(app, started, f"Unpausing {started.name}"))
 
 
 @execute("StopDeployment", "Stop deployment", destructive=True, idempotent=True)

@@ -12,13 +12,13 @@ from ..client import Conflict, InvalidRequest, KomodoClient, gather, nothing
 from ..mapping.builds import version_text
 from ..mapping.common import iso
 from ..mapping.envelope import Envelope, ok
-from ..mapping.executions import CancelResult
+from ..mapping.executions import CancelResult, go_on_waiting
 from ..mapping.jobs import Job, job, operations_named, operator_of
 from ..mapping.models import Page, UpdateItem
 from ..mapping.status import job_status
 from ._context import PARAM, App, app_of
 from ._execution import CANCELS, cancel_running, planned_steps, wait
-from ._params import PageNumber, PageSize, ResourceKindOrSystem, WaitTimeout, kind_of
+from ._params import DEFAULT_WAIT_SECONDS, PageNumber, PageSize, ResourceKindOrSystem, WaitTimeout, kind_of
 from ._spec import execute, read
 
 KOMODO_UPDATE_PAGE = 100
@@ -110,18 +110,22 @@ async def get_job(ctx: Context, job_id: Annotated[str, Field(min_length=1, max_l
 
 class WaitResult(Job):
     timed_out: bool = Field(description="The wait ended at its timeout; the job goes on in Komodo")
+    next: str | None = Field(None, description="How to go on waiting, when the wait timed out")
 
 
 JobId = Annotated[str, Field(min_length=1, max_length=64, description="The job_id an execute tool returned")]
 
 
 @execute("WaitForJob", "Wait for job", read_only=True)
-async def wait_for_job(ctx: Context, job_id: JobId, timeout: WaitTimeout = 300) -> Envelope[WaitResult]:
+async def wait_for_job(ctx: Context, job_id: JobId,
+                       timeout: WaitTimeout = DEFAULT_WAIT_SECONDS) -> Envelope[WaitResult]:
     """Wait until a job finishes (or `timeout` seconds pass), sending progress notifications as its steps
-    complete, then return it like komodo_read_GetJob. Cancelling this call stops the waiting, not the job."""
+    complete, then return it like komodo_read_GetJob. A job still running at the timeout comes back with
+    timed_out true: call again to go on waiting. Cancelling this call stops the waiting, not the job."""
     app = app_of(ctx)
     _, timed_out = await wait(ctx, app, job_id, timeout)
-    return ok(WaitResult(**(await job_of(app, job_id)).model_dump(), timed_out=timed_out))
+    return ok(WaitResult(**(await job_of(app, job_id)).model_dump(), timed_out=timed_out,
+                         next=go_on_waiting(job_id) if timed_out else None))
 
 
 @execute("CancelJob", "Cancel job", destructive=True)

@@ -19,7 +19,7 @@ from ._context import PARAM, App, app_of
 from ._execution import Started, answers, result_fields, start, wait
 from ._history import recent_runs
 from ._lists import list_resources
-from ._params import ID, PageNumber, PageSize, ProcedureId, RunOptions
+from ._params import DEFAULT_WAIT_SECONDS, ID, PageNumber, PageSize, ProcedureId, RunOptions
 from ._spec import execute, read, write
 from ._writes import WriteResult, create_tool, delete, update_tool
 
@@ -72,9 +72,6 @@ async def get_procedure(ctx: Context, id: ProcedureId) -> Envelope[ProcedureDeta
     return ok(procedure_detail(full, items[0], tags, names, runs))
 
 
-DEFAULT_WAIT = 600
-
-
 @execute("RunProcedure", "Run procedure")
 async def run_procedure(
     ctx: Context,
@@ -90,7 +87,7 @@ async def run_procedure(
     started = await start(app, "Procedure", id, "RunProcedure")
     update, waited = started.update, opts.async_ is False
     if waited:
-        update, _ = await wait(ctx, app, started.job_id, opts.timeout or DEFAULT_WAIT)
+        update, _ = await wait(ctx, app, started.job_id, opts.timeout or DEFAULT_WAIT_SECONDS)
     ignored = ["variables: Komodo procedures take no variables"] if variables else []
     return ok(_procedure_result(app, started, f"Running procedure {started.name}", ignored, update, waited,
                                 timeout=opts.timeout, variables=variables))

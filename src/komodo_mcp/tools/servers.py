@@ -20,7 +20,7 @@ from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start, wait
 from ._lists import list_resources
 from ._logs import read_log
-from ._params import PageNumber, PageSize, Search, ServerId, Tail, Timestamps
+from ._params import DEFAULT_WAIT_SECONDS, PageNumber, PageSize, Search, ServerId, Tail, Timestamps
 from ._spec import execute, read
 
 
@@ -151,7 +151,8 @@ async def get_server_stats(
 
 
 class ServerStartOptions(BaseModel):
-    timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait when waitForHealthy")
+    timeout: int | None = Field(None, ge=1, le=3600, description=f"Seconds to wait when waitForHealthy "
+                                                                  f"(default {DEFAULT_WAIT_SECONDS})")
     waitForHealthy: bool | None = Field(None, description="Wait for the job to finish and the server to report Ok")
 
 
@@ -162,12 +163,12 @@ class ServerStopOptions(BaseModel):
 
 
 class ServerRestartOptions(BaseModel):
-    timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait when waitForHealthy")
+    timeout: int | None = Field(None, ge=1, le=3600, description=f"Seconds to wait when waitForHealthy "
+                                                                  f"(default {DEFAULT_WAIT_SECONDS})")
     force: bool | None = Field(None, description="Komodo's RestartAllContainers takes no signal: not supported")
     waitForHealthy: bool | None = Field(None, description="Wait for the job to finish and the server to report Ok")
 
 
-DEFAULT_SERVER_WAIT = 120
 PruneTarget = Literal["images", "containers", "networks", "volumes", "builders", "buildx", "system"]
 PRUNE = {"images": "PruneImages", "containers": "PruneContainers", "networks": "PruneNetworks",
          "volumes": "PruneVolumes", "builders": "PruneDockerBuilders", "buildx": "PruneBuildx", "system": "PruneSystem"}
@@ -179,10 +180,10 @@ async def _server_operation(ctx: Context, id: str, operation: str, verb: str, *,
     started = await start(app, "Server", id, operation)
     update, waited, message = None, False, f"{verb} all containers on {started.name} (Komodo cannot power hosts)"
     if wait_healthy:
-        update, timed_out = await wait(ctx, app, started.job_id, timeout or DEFAULT_SERVER_WAIT)
+        update, _ = await wait(ctx, app, started.job_id, timeout or DEFAULT_WAIT_SECONDS)
         waited = True
         state = (await app.komodo.read("GetServerState", server=started.id))["status"]
-        message += f"; server state {state}" + ("; still running at the timeout" if timed_out else "")
+        message += f"; server state {state}"
     return _server_result(app, started, message, ignored, timeout, update, waited)
 
 

@@ -72,7 +72,7 @@ async def get_stack_log(
                              tail=tail, search=search, timestamps=timestamps))
 
 
-@answers("DeployStack", "StartStack", "RestartStack", "PullStack", "StopStack", "DestroyStack")
+@answers("DeployStack", "StartStack", "RestartStack", "PullStack", "StopStack", "DestroyStack", "PauseStack", "UnpauseStack")
 def _stack_result(app: App, started: Started, message: str, services: list[str] = [],  # noqa: B006
                   update: dict[str, Any] | None = None, waited: bool = False) -> StackResult:
     return StackResult(**result_fields(app, started, message, None, update, waited), stack_id=started.id,
@@ -108,6 +108,23 @@ async def restart_stack(ctx: Context, id: StackId, services: Services = []) -> E
     app = app_of(ctx)
     started = await start(app, "Stack", id, "RestartStack", services=services)
     return ok(_stack_result(app, started, f"Restarting {_what(started.name, services)}", services))
+
+
+@execute("PauseStack", "Pause stack", destructive=True, idempotent=True)
+async def pause_stack(ctx: Context, id: StackId, services: Services = []) -> Envelope[StackResult]:  # noqa: B006
+    """Pause a stack's services (docker compose pause): their processes freeze and they stop answering until
+    unpaused. Returns a job_id at once."""
+    app = app_of(ctx)
+    started = await start(app, "Stack", id, "PauseStack", services=services)
+    return ok(_stack_result(app, started, f"Pausing {_what(started.name, services)}", services))
+
+
+@execute("UnpauseStack", "Unpause stack", idempotent=True)
+async def unpause_stack(ctx: Context, id: StackId, services: Services = []) -> Envelope[StackResult]:  # noqa: B006
+    """Resume a stack's paused services (docker compose unpause). Returns a job_id at once."""
+    app = app_of(ctx)
+    started = await start(app, "Stack", id, "UnpauseStack", services=services)
+    return ok(_stack_result(app, started, f"Unpausing {_what(started.name, services)}", services))
 
 
 @execute("PullStack", "Pull stack images", idempotent=True)
