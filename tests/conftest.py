@@ -32,9 +32,10 @@ def sim() -> Iterator[SimulatorThread]:
 
 
 @pytest.fixture
-def slow_sim() -> Iterator[SimulatorThread]:
-    """Executions that take seconds, for tests whose meaning needs a job that is still running."""
-    thread = serve(Simulator(exec_delay=3))
+def held_sim() -> Iterator[SimulatorThread]:
+    """Executions stay InProgress, their resource busy and no step logged, until the test calls
+    `held_sim.simulator.gate.open()` (or cancels them): for tests whose meaning needs a job that is still running."""
+    thread = serve(Simulator(exec_delay=0.15, hold_executions=True))
     yield thread
     thread.stop()
 

@@ -111,28 +111,47 @@ def test_execution_runs_asynchronously_with_stage_logs(sim):
     assert done["success"] and [log["stage"] for log in done["logs"]] == ["Docker Pull", "Docker Stop", "Docker Run"]
 
 
-def test_busy_and_forbidden_executions_fail_inside_the_update(slow_sim):
-    sim = slow_sim
+def test_busy_and_forbidden_executions_fail_inside_the_update(held_sim):
+    sim = held_sim
     first = ok(sim.url, "execute", "Deploy", {"deployment": "api-v2"})
     second = ok(sim.url, "execute", "Deploy", {"deployment": "api-v2"})
     busy = wait_complete(sim.url, second["_id"]["$oid"])
+    sim.simulator.gate.open()
     assert not busy["success"] and busy["logs"][-1]["stage"] == "Task Error"
     assert "Resource is busy" in busy["logs"][-1]["stderr"]
     assert wait_complete(sim.url, first["_id"]["$oid"])["success"]
+
+
+def test_a_forbidden_execution_fails_inside_its_update(sim):
     denied = ok(sim.url, "execute", "Deploy", {"deployment": "nginx-proxy"}, VIEWER)  # viewer may only read it
     failed = wait_complete(sim.url, denied["_id"]["$oid"], VIEWER)
+    assert not failed["success"] and failed["logs"][-1]["stage"] == "Task Error"
     assert "Must have at least Execute permissions" in failed["logs"][-1]["stderr"]
 
 
-def test_failing_build_and_cancel(slow_sim):
-    sim = slow_sim
+def test_failing_build_and_cancel(sim):
     failed = wait_complete(sim.url, ok(sim.url, "execute", "RunBuild", {"build": "web-build"})["_id"]["$oid"])
     assert not failed["success"] and "npm ERR!" in failed["logs"][-1]["stderr"]
+
+
+def test_cancel_build_ends_a_running_build(held_sim):
+    sim = held_sim
     assert call(sim.url, "execute", "CancelBuild", {"build": "api-build"}).status_code == 500  # nothing running
     running = ok(sim.url, "execute", "RunBuild", {"build": "api-build"})
     ok(sim.url, "execute", "CancelBuild", {"build": "api-build"})
     cancelled = wait_complete(sim.url, running["_id"]["$oid"])
-    assert not cancelled["success"] and "cancelled" in cancelled["logs"][-1]["stderr"]
+    assert not cancelled["success"] and cancelled["logs"][-1]["stderr"] == "Build cancelled by user"
+
+
+def test_held_executions_wait_for_the_gate(held_sim):
+    sim = held_sim
+    held = ok(sim.url, "execute", "RunBuild", {"build": "api-build"})
+    before = ok(sim.url, "read", "GetUpdate", {"id": held["_id"]["$oid"]})
+    busy = ok(sim.url, "read", "GetBuildActionState", {"build": "api-build"})
+    sim.simulator.gate.open()
+    done = wait_complete(sim.url, held["_id"]["$oid"])
+    assert (before["status"], before["logs"], busy["building"]) == ("InProgress", [], True)
+    assert done["success"] and [log["stage"] for log in done["logs"]] == ["Clone Repo", "Docker Build", "Docker Push"]
 
 
 def test_procedure_runs_stages_with_child_updates(sim):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -155,6 +156,36 @@ def is_busy(resource: Resource) -> bool:
     return any(resource.action.get(flag) for flag in BUSY_FLAGS.get(resource.kind, ()))
 
 
+class Gate:
+    """A test's hold on executions, instead of a race against their duration. While the gate is closed, an
+    execution that starts stops right after claiming its resource (Update InProgress with no log yet, busy flag
+    set) until the gate opens or the execution is cancelled. `close` and `open` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+        self._held: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def open(self) -> None:
+        with self._lock:
+            self._closed, held, self._held = False, self._held, []
+        for loop, event in held:
+            loop.call_soon_threadsafe(event.set)
+
+    def hold(self) -> asyncio.Event | None:
+        """The event an execution starting now waits for, or None when the gate is open."""
+        with self._lock:
+            if not self._closed:
+                return None
+            event = asyncio.Event()
+            self._held.append((asyncio.get_running_loop(), event))
+            return event
+
+
 class Executor:
     """Runs executions in the background; `delay` is the simulated duration of one whole execution, in seconds."""
 
@@ -163,6 +194,8 @@ class Executor:
         self.delay = delay
         self.tasks: set[asyncio.Task[None]] = set()
         self.cancelled: set[str] = set()
+        self.gate = Gate()
+        self._held: dict[str, asyncio.Event] = {}  # update id → what a held execution waits for
 
     def start(self, user: User, operation: str, params: dict[str, Any], operator: str | None = None) -> dict[str, Any]:
         spec = EXECUTIONS[operation]
@@ -192,6 +225,7 @@ class Executor:
                 raise CoreError(500, "Resource is busy")
             self._claim(resource, spec, +1)
             claimed = True
+            await self._pass_gate(update["_id"]["$oid"])
             if spec.operation == "RunProcedure":
                 await self._run_procedure(user, resource, update)
             else:
@@ -209,6 +243,16 @@ class Executor:
             update["end_ts"] = now_ms()
             update["status"] = "Complete"
             self.cancelled.discard(update["_id"]["$oid"])
+
+    async def _pass_gate(self, update_id: str) -> None:
+        held = self.gate.hold()
+        if held is None:
+            return
+        self._held[update_id] = held
+        try:
+            await held.wait()
+        finally:
+            del self._held[update_id]
 
     def _claim(self, resource: Resource, spec: Execution, step: int) -> None:
         if spec.counter:
@@ -282,6 +326,8 @@ class Executor:
             if update["_id"]["$oid"] in self.cancelled:
                 raise CoreError(500, f"{kind} has already been cancelled")
             self.cancelled.add(update["_id"]["$oid"])
+            if update["_id"]["$oid"] in self._held:  # a cancel ends a held execution as it ends a running one
+                self._held[update["_id"]["$oid"]].set()
 
     async def aclose(self) -> None:
         for task in list(self.tasks):
