@@ -9,6 +9,8 @@ import sys
 
 import httpx2
 
+from komodo_mcp.config import Settings
+from komodo_mcp.tools._registry import select
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET
 
 from .processes import free_port, wait_until_listening
@@ -26,7 +28,8 @@ def test_version_help_and_tools():
     assert "simulator" in run("--help").stdout
     listed = run("tools", "--toolsets", "deployments")
     lines = listed.stdout.splitlines()
-    assert len(lines) == 11 and "11 tools" in listed.stderr
+    family = [spec.name for spec in select(Settings(toolsets=("deployments",)))]
+    assert [line.split()[0] for line in lines] == family and f"{len(family)} tools" in listed.stderr
     assert any(line.startswith("komodo_execute_DestroyDeployment") and "destructive" in line for line in lines)
     schemas = json.loads(run("tools", "--json", "--read-only").stdout)
     assert all(tool["annotations"]["readOnlyHint"] for tool in schemas)

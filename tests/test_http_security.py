@@ -20,6 +20,7 @@ from komodo_mcp.server import build_server
 from komodo_mcp.transports.http import check_exposure, http_app
 from komodo_sim import VIEWER_KEY, VIEWER_SECRET, AsgiThread
 
+from .catalogue import ALL_TOOLS
 from .conftest import settings_for
 from .wire import post, rpc
 
@@ -45,7 +46,7 @@ def test_bearer_token_is_required_and_checked(bearer_url):
     good = rpc(bearer_url, "tools/list", {}, "2026-07-28", headers={"authorization": f"Bearer {TOKEN}"})
     assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_token"
-    assert len(good["result"]["tools"]) == 81
+    assert {tool["name"] for tool in good["result"]["tools"]} == ALL_TOOLS
 
 
 def test_foreign_origin_is_refused_even_with_a_token(bearer_url):
@@ -106,7 +107,7 @@ def test_oauth_resource_server_validates_jwt_access_tokens(shared_sim, issuer):
     finally:
         server.stop()
     assert anonymous.status_code == 401 and "resource_metadata=" in anonymous.headers["www-authenticate"]
-    assert len(good["result"]["tools"]) == 81
+    assert {tool["name"] for tool in good["result"]["tools"]} == ALL_TOOLS
     assert statuses == {"expired": 401, "other audience": 401, "other issuer": 401, "missing scope": 403}
     assert document["resource"] == resource and document["authorization_servers"] == [issuer.url]
 

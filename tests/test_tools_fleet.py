@@ -7,6 +7,7 @@ import pytest
 
 from komodo_mcp.tools._registry import all_specs
 
+from .catalogue import ALL_TOOLS
 from .conftest import call, mcp_client, settings_for
 
 pytestmark = pytest.mark.anyio
@@ -202,7 +203,7 @@ async def test_fleet_summary_version_schedules(client):
     _, sync = await call(client, "komodo_read_GetResourceSync", {"id": "infra-sync"})
     assert summary["data"]["deployments"]["total"] == 8 and summary["data"]["open_alerts"] == 4
     assert summary["data"]["top_alerts"][0]["severity"] == "critical"
-    assert version["data"]["komodo_version"] == "2.3.2" and version["data"]["tools"] == 81  # every toolset
+    assert version["data"]["komodo_version"] == "2.3.2" and version["data"]["tools"] == len(ALL_TOOLS)  # every toolset
     assert [s["name"] for s in schedules["data"]["items"]] == ["daily-backup", "nightly-cleanup", "rotate-logs"]
     assert sync["data"]["pending_resource_changes"] == ["Update Stack monitoring-stack", "Create Deployment log-shipper"]
     assert sync["data"]["pending_variable_changes"] == ["Update DEFAULT_REGION"]
