@@ -207,3 +207,32 @@ async def test_fleet_summary_version_schedules(client):
     assert [s["name"] for s in schedules["data"]["items"]] == ["daily-backup", "nightly-cleanup", "rotate-logs"]
     assert sync["data"]["pending_resource_changes"] == ["Update Stack monitoring-stack", "Create Deployment log-shipper"]
     assert sync["data"]["pending_variable_changes"] == ["Update DEFAULT_REGION"]
+
+
+async def test_builders_alerters_and_tags(client):
+    _, builders = await call(client, "komodo_read_ListBuilders")
+    _, alerters = await call(client, "komodo_read_ListAlerters")
+    _, tags = await call(client, "komodo_read_ListTags")
+    _, runner = await call(client, "komodo_read_GetServer", {"id": "build-runner"})
+    assert [(b["name"], b["builder_type"], b["instance_type"], b["server_id"]) for b in builders["data"]["items"]] == [
+        ("aws-builder", "Aws", "c5.2xlarge", None), ("local-builder", "Server", None, runner["data"]["id"])]
+    assert [(a["name"], a["enabled"], a["endpoint_type"]) for a in alerters["data"]["items"]] == [
+        ("discord-dev", False, "Discord"), ("slack-ops", True, "Slack")]
+    assert "hooks.slack.com" not in str(alerters)  # an alerter's endpoint URL is a credential
+    assert [(t["name"], t["color"]) for t in tags["data"]] == [
+        ("api", "Blue"), ("backup", "Slate"), ("critical", "DarkRed"), ("monitoring", "Purple"), ("production", "Red"),
+        ("provider:aws", "Orange"), ("staging", "Amber"), ("web", "Green")]
+
+
+async def test_resource_syncs_and_container_log(client):
+    _, syncs = await call(client, "komodo_read_ListResourceSyncs")
+    _, log = await call(client, "komodo_read_GetContainerLog", {"server_id": "production-api", "container": "api-v2",
+                                                                 "tail": 3})
+    assert [(s["name"], s["state"], s["repo"], s["branch"], s["resource_paths"], s["last_sync_commit"])
+            for s in syncs["data"]["items"]] == [
+        ("infra-sync", "Pending", "ops/komodo-infra", "main", ["stacks.toml"], "77aa11b")]
+    assert (log["data"]["resource"], log["data"]["source"], log["data"]["lines"]) == (
+        "container api-v2 on production-api", "last 3 lines", 3)
+    assert [line.split("] ", 1)[1] for line in log["data"]["log"].splitlines()] == [
+        "INFO api-v2: GET /api/v2/orders 200 49ms", "INFO api-v2: GET /api/v2/orders 200 50ms",
+        "INFO api-v2: GET /api/v2/orders 200 51ms"]
