@@ -64,14 +64,23 @@ async def test_without_elicitation_the_confirm_argument_is_required(sim, era):
     assert not accepted[0] and accepted[1]["data"]["stack_name"] == "db-stack"
 
 
-@pytest.mark.parametrize(("fallback", "allowed"), [("allow", True), ("deny", False)])
-async def test_fallback_without_elicitation_is_configurable(sim, fallback, allowed):
+def prune_jobs(url: str) -> list[str]:
+    updates = httpx2.post(f"{url}/read", json={"type": "ListUpdates", "params": {"query": {"operation": "PruneImages"}}},
+                          headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).json()["updates"]
+    return [u["id"] for u in updates]
+
+
+@pytest.mark.parametrize(("fallback", "confirm", "outcome"), [
+    ("allow", False, "OK"), ("deny", True, "FORBIDDEN"), ("argument", False, "VALIDATION_ERROR"),
+    ("argument", True, "OK")])
+async def test_fallback_without_elicitation_is_configurable(sim, fallback, confirm, outcome):
+    before = prune_jobs(sim.url)
     async with mcp_client(settings_for(sim.url, confirm_fallback=fallback)) as client:
         error, body = await call(client, "komodo_execute_PruneServer", {"id": "build-runner", "target": "images",
-                                                                        "confirm": True})
-    assert error is not allowed
-    if not allowed:
-        assert body["code"] == "FORBIDDEN"
+                                                                        "confirm": confirm})
+    started = [job for job in prune_jobs(sim.url) if job not in before]
+    assert (body["code"] if error else "OK") == outcome
+    assert started == ([body["data"]["job_id"]] if outcome == "OK" else [])
 
 
 async def test_no_confirm_mode_drops_the_argument_and_acts(sim):
