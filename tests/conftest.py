@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Iterator
 
+import httpx2
 import pytest
 from pydantic import SecretStr
 
 from komodo_mcp.client import KomodoClient
 from komodo_mcp.config import Settings
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET, Simulator, SimulatorThread
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET, AsgiThread, Simulator, SimulatorThread
+
+ADMIN_HEADERS = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # session-wide, so module-scoped async fixtures can use it
 def anyio_backend() -> str:
     return "asyncio"
 
@@ -48,6 +51,21 @@ def shared_sim() -> Iterator[SimulatorThread]:
     thread.stop()
 
 
+def komodo_read(url: str, operation: str, **params: Any) -> Any:
+    """A Komodo read straight from the simulator, as an admin, past the server under test."""
+    return httpx2.post(f"{url}/read", json={"type": operation, "params": params}, headers=ADMIN_HEADERS).json()
+
+
+def serve_http(settings: Settings) -> AsgiThread:
+    """The MCP server's Streamable HTTP app on a loopback port, in this process."""
+    from komodo_mcp.server import build_server
+    from komodo_mcp.transports.http import http_app
+
+    thread = AsgiThread(http_app(build_server(settings, check=False), settings))
+    thread.start()
+    return thread
+
+
 def settings_for(url: str, key: str = ADMIN_KEY, secret: str = ADMIN_SECRET, **overrides: Any) -> Settings:
     base: dict[str, Any] = {"url": url, "api_key": SecretStr(key), "api_secret": SecretStr(secret),
                             "rate_limit_per_minute": 0, "retries": 2, "toolsets": ("all",)}
@@ -78,6 +96,11 @@ def mcp_client(settings: Settings, era: str = "2026-07-28", **client_options: An
     from komodo_mcp.server import build_server
 
     return Client(build_server(settings, check=False), mode=era, **client_options)
+
+
+async def output_schemas(client: Any) -> dict[str, Any]:
+    """Each listed tool's outputSchema, by tool name."""
+    return {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
 
 
 async def call(client: Any, tool: str, arguments: dict[str, Any] | None = None) -> tuple[bool, dict[str, Any]]:

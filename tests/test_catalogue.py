@@ -35,11 +35,6 @@ async def listed() -> dict[str, dict[str, Any]]:
     return await _listed()
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _snapshot(tool: dict[str, Any]) -> str:
     surface = {key: tool.get(key) for key in ("name", "title", "description", "inputSchema", "outputSchema",
                                               "annotations")}

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
 import pytest
 from mcp.types import ElicitResult
 
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET
-
-from .conftest import call, mcp_client, settings_for
+from .conftest import call, komodo_read, mcp_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
 
 def deployment_state(url: str, name: str) -> str:
-    items = httpx2.post(f"{url}/read", json={"type": "ListDeployments", "params": {"query": {"names": [name]}}},
-                        headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).json()
+    items = komodo_read(url, "ListDeployments", query={"names": [name]})
     return items[0]["info"]["state"]
 
 
@@ -65,9 +61,7 @@ async def test_without_elicitation_the_confirm_argument_is_required(sim, era):
 
 
 def prune_jobs(url: str) -> list[str]:
-    updates = httpx2.post(f"{url}/read", json={"type": "ListUpdates", "params": {"query": {"operation": "PruneImages"}}},
-                          headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).json()["updates"]
-    return [u["id"] for u in updates]
+    return [u["id"] for u in komodo_read(url, "ListUpdates", query={"operation": "PruneImages"})["updates"]]
 
 
 @pytest.mark.parametrize(("fallback", "confirm", "outcome"), [

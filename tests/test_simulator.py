@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx2
 
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET
+from komodo_sim import VIEWER_KEY, VIEWER_SECRET
 
-ADMIN = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}
+from .conftest import ADMIN_HEADERS as ADMIN
+
 VIEWER = {"x-api-key": VIEWER_KEY, "x-api-secret": VIEWER_SECRET}
 
 

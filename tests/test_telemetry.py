@@ -33,11 +33,6 @@ def telemetry() -> Iterator[tuple[InMemorySpanExporter, InMemoryMetricReader]]:
     yield spans, reader
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_a_tool_call_span_holds_its_komodo_calls(shared_sim, telemetry):
     spans, _ = telemetry
     spans.clear()

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import anyio
 import httpx2
 import pytest
 
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET
-
+from .conftest import ADMIN_HEADERS as ADMIN
 from .conftest import call, mcp_client, settings_for
+from .conftest import komodo_read as komodo
 
 pytestmark = pytest.mark.anyio
-ADMIN = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}
-
-
-def komodo(url: str, operation: str, **params: Any) -> Any:
-    return httpx2.post(f"{url}/read", json={"type": operation, "params": params}, headers=ADMIN).json()
-
 
 STARTS = [  # tool, arguments, Komodo operation, target kind, target name
     ("Deploy", {"id": "api-v2"}, "Deploy", "Deployment", "api-v2"),

@@ -8,7 +8,7 @@ import pytest
 from komodo_mcp.tools._registry import all_specs
 
 from .catalogue import ALL_TOOLS
-from .conftest import call, mcp_client, settings_for
+from .conftest import call, mcp_client, output_schemas, settings_for
 
 pytestmark = pytest.mark.anyio
 RESULT_CHAR_LIMIT = 100_000  # ~25,000 tokens, Claude Code's default cap for one tool result
@@ -29,11 +29,6 @@ SAMPLES: dict[str, dict] = {
 
 
 @pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
 async def client(shared_sim):
     async with mcp_client(settings_for(shared_sim.url)) as connected:
         yield connected
@@ -41,7 +36,7 @@ async def client(shared_sim):
 
 @pytest.fixture(scope="module")
 async def schemas(client):
-    return {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
+    return await output_schemas(client)
 
 
 async def _sample(client, op: str) -> dict:

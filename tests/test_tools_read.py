@@ -7,18 +7,14 @@ import pytest
 
 from komodo_sim import ADMIN_SECRET, Simulator
 
-from .conftest import call, mcp_client, serve, settings_for
+from .conftest import call, mcp_client, output_schemas, serve, settings_for
 
 pytestmark = pytest.mark.anyio
 
 
-async def _schemas(client) -> dict[str, dict]:
-    return {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
-
-
 async def test_list_servers_shape_status_and_paging(shared_sim, era):
     async with mcp_client(settings_for(shared_sim.url), era) as client:
-        schemas = await _schemas(client)
+        schemas = await output_schemas(client)
         error, body = await call(client, "komodo_read_ListServers", {"page": 2, "page_size": 2})
         jsonschema.validate(body, schemas["komodo_read_ListServers"])
         assert not error and body["status"] == 200
@@ -57,7 +53,7 @@ async def test_get_server_of_unreachable_host_degrades_with_notes(shared_sim):
 
 async def test_list_deployments_filters_by_server_and_status(shared_sim, era):
     async with mcp_client(settings_for(shared_sim.url), era) as client:
-        schemas = await _schemas(client)
+        schemas = await output_schemas(client)
         _, failed = await call(client, "komodo_read_ListDeployments", {"status": "failed"})
         _, staging = await call(client, "komodo_read_ListDeployments", {"server_id": "staging-web"})
         _, running_prod = await call(client, "komodo_read_ListDeployments",
