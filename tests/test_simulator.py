@@ -44,15 +44,16 @@ def test_both_body_forms_answer_the_same(shared_sim):
 
 def test_body_errors_use_cores_statuses(shared_sim):
     url = shared_sim.url
-    assert httpx2.post(f"{url}/read", content=b"{}", headers={**ADMIN, "content-type": "text/plain"}).status_code == 415
-    assert httpx2.post(f"{url}/read", content=b"{nope", headers={**ADMIN, "content-type": "application/json"}
-                       ).status_code == 400
+    plain_text = httpx2.post(f"{url}/read", content=b"{}", headers={**ADMIN, "content-type": "text/plain"})
+    broken = httpx2.post(f"{url}/read", content=b"{nope", headers={**ADMIN, "content-type": "application/json"})
     unknown = call(url, "read", "NoSuchRequest")
-    assert unknown.status_code == 422 and unknown.json()["error"].startswith("Failed to deserialize")
     missing = call(url, "read", "GetDeployment", {})
-    assert missing.status_code == 422 and "missing field `deployment`" in missing.json()["error"]
     variant = httpx2.post(f"{url}/read/GetDeployment", json={}, headers=ADMIN)
-    assert variant.status_code == 500 and set(variant.json()) == {"error", "trace"}
+    # One comparison, so that one wrong status does not hide the others.
+    assert [r.status_code for r in (plain_text, broken, unknown, missing, variant)] == [415, 400, 422, 422, 500]
+    assert unknown.json()["error"].startswith("Failed to deserialize")
+    assert "missing field `deployment`" in missing.json()["error"]
+    assert set(variant.json()) == {"error", "trace"}
 
 
 def test_auth_texts_and_invalid_jwt(shared_sim):
@@ -165,20 +166,30 @@ def test_procedure_runs_stages_with_child_updates(sim):
     assert children[0]["start_ts"] >= run["start_ts"]
 
 
-def test_writes_merge_conflict_and_create_tags(sim):
-    url = sim.url
-    before = ok(url, "read", "GetDeployment", {"deployment": "api-v1"})["config"]
-    after = ok(url, "write", "UpdateDeployment", {"id": "api-v1", "config": {"restart": "always"}})["config"]
+def test_writes_merge_a_partial_config(sim):
+    before = ok(sim.url, "read", "GetDeployment", {"deployment": "api-v1"})["config"]
+    after = ok(sim.url, "write", "UpdateDeployment", {"id": "api-v1", "config": {"restart": "always"}})["config"]
     assert after == {**before, "restart": "always"}
+
+
+def test_create_normalises_the_name_and_refuses_a_taken_or_bad_one(sim):
+    url = sim.url
     created = ok(url, "write", "CreateStack", {"name": "My Stack!", "config": {"server_id": "staging-web"}})
+    statuses = {name: call(url, "write", "CreateStack", {"name": name}).status_code
+                for name in ("my_stack_", "  ", "0123456789abcdef01234567")}
     assert created["name"] == "my_stack_"
-    assert call(url, "write", "CreateStack", {"name": "my_stack_"}).status_code == 409
-    assert call(url, "write", "CreateStack", {"name": "  "}).status_code == 400
-    assert call(url, "write", "CreateStack", {"name": "0123456789abcdef01234567"}).status_code == 400
-    ok(url, "write", "UpdateResourceMeta", {"target": {"type": "Stack", "id": "my_stack_"}, "tags": ["brand-new"]})
-    assert "brand-new" in [t["name"] for t in ok(url, "read", "ListTags")]
-    assert call(url, "write", "CreateVariable", {"name": "X"}, VIEWER).status_code == 403
-    assert call(url, "write", "CloseAlert", {"id": "x"}, VIEWER).status_code == 403
+    assert statuses == {"my_stack_": 409, "  ": 400, "0123456789abcdef01234567": 400}
+
+
+def test_resource_meta_creates_missing_tags(sim):
+    ok(sim.url, "write", "UpdateResourceMeta", {"target": {"type": "Stack", "id": "db-stack"}, "tags": ["brand-new"]})
+    assert "brand-new" in [t["name"] for t in ok(sim.url, "read", "ListTags")]
+
+
+def test_admin_only_writes_refuse_a_non_admin(sim):
+    statuses = [call(sim.url, "write", operation, params, VIEWER).status_code
+                for operation, params in (("CreateVariable", {"name": "X"}), ("CloseAlert", {"id": "x"}))]
+    assert statuses == [403, 403]
 
 
 def test_list_updates_pages_by_hundred_newest_first(sim):
