@@ -30,6 +30,23 @@ WRITE_TOOLS = [
       for verb in ("Create", "Update", "Delete")),
     "UpdateResourceMeta", "CreateVariable", "UpdateVariable", "DeleteVariable", "CloseAlert",
 ]
+# Not in the catalogue: the terminal toolset, off unless asked for by name.
+TERMINAL_TOOLS = ["ServerCommand", "ContainerCommand", "DeploymentCommand", "StackCommand"]
+
+
+def qualified(kind: str, operations: list[str]) -> set[str]:
+    return {f"komodo_{kind}_{operation}" for operation in operations}
+
+
+# Every tool of the `all` toolset: the catalogue's read, execute and write tools.
+ALL_TOOLS = qualified("read", READ_TOOLS) | qualified("execute", EXECUTE_TOOLS) | qualified("write", WRITE_TOOLS)
+
+# The default toolset `core` (catalogue, "Toolsets and safety"): the reference's 25 tools and 11 more.
+CORE_TOOLS = (qualified("read", READ_TOOLS[:16]) | qualified("execute", EXECUTE_TOOLS[:9])
+              | qualified("read", ["GetSummary", "GetJob", "GetDeploymentLog", "GetStackLog", "ListUpdates",
+                                   "ListContainers", "GetServerStats"])
+              | qualified("execute", ["WaitForJob", "DeployStack", "RestartDeployment", "RestartStack"]))
+
 DESTRUCTIVE = {*(f"komodo_write_Delete{kind}" for kind in ("Deployment", "Stack", "Build", "Repo", "Procedure",
                                                            "Action", "Variable")),"komodo_execute_StopServer", "komodo_execute_StopDeployment", "komodo_execute_DestroyDeployment",
                "komodo_execute_StopStack", "komodo_execute_DestroyStack", "komodo_execute_PruneServer",

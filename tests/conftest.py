@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterator
 
+import httpx2
 import pytest
 from pydantic import SecretStr
 
 from komodo_mcp.client import KomodoClient
 from komodo_mcp.config import Settings
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET, Simulator, SimulatorThread
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET, AsgiThread, Simulator, SimulatorThread
+
+ADMIN_HEADERS = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # session-wide, so module-scoped async fixtures can use it
 def anyio_backend() -> str:
     return "asyncio"
 
@@ -33,9 +36,10 @@ def sim() -> Iterator[SimulatorThread]:
 
 
 @pytest.fixture
-def slow_sim() -> Iterator[SimulatorThread]:
-    """Executions that take seconds, for tests whose meaning needs a job that is still running."""
-    thread = serve(Simulator(exec_delay=3))
+def held_sim() -> Iterator[SimulatorThread]:
+    """Executions stay InProgress, their resource busy and no step logged, until the test calls
+    `held_sim.simulator.gate.open()` (or cancels them): for tests whose meaning needs a job that is still running."""
+    thread = serve(Simulator(exec_delay=0.15, hold_executions=True))
     yield thread
     thread.stop()
 
@@ -46,6 +50,21 @@ def shared_sim() -> Iterator[SimulatorThread]:
     thread = serve(Simulator(exec_delay=0.15))
     yield thread
     thread.stop()
+
+
+def komodo_read(url: str, operation: str, **params: Any) -> Any:
+    """A Komodo read straight from the simulator, as an admin, past the server under test."""
+    return httpx2.post(f"{url}/read", json={"type": operation, "params": params}, headers=ADMIN_HEADERS).json()
+
+
+def serve_http(settings: Settings) -> AsgiThread:
+    """The MCP server's Streamable HTTP app on a loopback port, in this process."""
+    from komodo_mcp.server import build_server
+    from komodo_mcp.transports.http import http_app
+
+    thread = AsgiThread(http_app(build_server(settings, check=False), settings))
+    thread.start()
+    return thread
 
 
 def settings_for(url: str, key: str = ADMIN_KEY, secret: str = ADMIN_SECRET, **overrides: Any) -> Settings:
@@ -78,6 +97,11 @@ def mcp_client(settings: Settings, era: str = "2026-07-28", **client_options: An
     from komodo_mcp.server import build_server
 
     return Client(build_server(settings, check=False), mode=era, **client_options)
+
+
+async def output_schemas(client: Any) -> dict[str, Any]:
+    """Each listed tool's outputSchema, by tool name."""
+    return {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
 
 
 async def call(client: Any, tool: str, arguments: dict[str, Any] | None = None) -> tuple[bool, dict[str, Any]]:

@@ -13,9 +13,9 @@ from .conftest import call, mcp_client, settings_for
 pytestmark = pytest.mark.anyio
 
 
-async def test_execute_calls_are_audited_and_reads_are_not(sim, tmp_path):
+async def test_execute_calls_are_audited_and_reads_are_not(held_sim, tmp_path):
     log = tmp_path / "audit.jsonl"
-    async with mcp_client(settings_for(sim.url, audit_log=str(log))) as client:
+    async with mcp_client(settings_for(held_sim.url, audit_log=str(log))) as client:
         _, deploy = await call(client, "komodo_execute_Deploy", {"id": "api-v2"})
         await call(client, "komodo_execute_Deploy", {"id": "api-v2"})  # busy: CONFLICT, also recorded
         await call(client, "komodo_read_GetDeployment", {"id": "api-v2"})

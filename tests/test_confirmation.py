@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
 import pytest
 from mcp.types import ElicitResult
 
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET
-
-from .conftest import call, mcp_client, settings_for
+from .conftest import call, komodo_read, mcp_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
 
 def deployment_state(url: str, name: str) -> str:
-    items = httpx2.post(f"{url}/read", json={"type": "ListDeployments", "params": {"query": {"names": [name]}}},
-                        headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).json()
+    items = komodo_read(url, "ListDeployments", query={"names": [name]})
     return items[0]["info"]["state"]
 
 
@@ -64,14 +60,21 @@ async def test_without_elicitation_the_confirm_argument_is_required(sim, era):
     assert not accepted[0] and accepted[1]["data"]["stack_name"] == "db-stack"
 
 
-@pytest.mark.parametrize(("fallback", "allowed"), [("allow", True), ("deny", False)])
-async def test_fallback_without_elicitation_is_configurable(sim, fallback, allowed):
+def prune_jobs(url: str) -> list[str]:
+    return [u["id"] for u in komodo_read(url, "ListUpdates", query={"operation": "PruneImages"})["updates"]]
+
+
+@pytest.mark.parametrize(("fallback", "confirm", "outcome"), [
+    ("allow", False, "OK"), ("deny", True, "FORBIDDEN"), ("argument", False, "VALIDATION_ERROR"),
+    ("argument", True, "OK")])
+async def test_fallback_without_elicitation_is_configurable(sim, fallback, confirm, outcome):
+    before = prune_jobs(sim.url)
     async with mcp_client(settings_for(sim.url, confirm_fallback=fallback)) as client:
         error, body = await call(client, "komodo_execute_PruneServer", {"id": "build-runner", "target": "images",
-                                                                        "confirm": True})
-    assert error is not allowed
-    if not allowed:
-        assert body["code"] == "FORBIDDEN"
+                                                                        "confirm": confirm})
+    started = [job for job in prune_jobs(sim.url) if job not in before]
+    assert (body["code"] if error else "OK") == outcome
+    assert started == ([body["data"]["job_id"]] if outcome == "OK" else [])
 
 
 async def test_no_confirm_mode_drops_the_argument_and_acts(sim):

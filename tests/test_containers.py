@@ -76,9 +76,9 @@ async def test_pause_then_unpause_brings_deployments_stacks_and_containers_back(
     assert container_state(sim.url, "production-api", "redis-cache") == "running"
 
 
-async def test_container_actions_on_one_server_run_side_by_side(slow_sim):
+async def test_container_actions_on_one_server_run_side_by_side(held_sim):
     """Core counts container actions in the server's action state without a busy check (server.rs)."""
-    async with mcp_client(settings_for(slow_sim.url, confirm=False)) as client:
+    async with mcp_client(settings_for(held_sim.url, confirm=False)) as client:
         results: list[tuple[bool, dict[str, Any]]] = []
 
         async def act(container: str) -> None:

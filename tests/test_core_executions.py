@@ -222,24 +222,26 @@ async def test_a_builds_version_is_set_once_it_runs_and_announced_before(sim):
     assert done["version"] == {**build, "patch": build["patch"] + 1}
 
 
-def test_only_cores_busy_flags_refuse_an_execution(slow_sim):
-    url = slow_sim.url
+def test_only_cores_busy_flags_refuse_an_execution(held_sim):
+    url = held_sim.url
     pulling = ok(url, "execute", "PullDeployment", {"deployment": "api-v2"})
     deploy = ok(url, "execute", "Deploy", {"deployment": "api-v2"})  # a pull does not make it busy (busy.rs)
     pull_while_deploying = ok(url, "execute", "PullDeployment", {"deployment": "api-v2"})
+    held_sim.simulator.gate.open()
     assert wait_complete(url, deploy["_id"]["$oid"])["success"]
     assert wait_complete(url, pulling["_id"]["$oid"])["success"]
     refused = wait_complete(url, pull_while_deploying["_id"]["$oid"])
     assert refused["logs"][-1]["stage"] == "Task Error" and "Resource is busy" in refused["logs"][-1]["stderr"]
 
 
-async def test_starting_a_servers_containers_is_never_refused_as_busy(slow_sim):
-    async with mcp_client(settings_for(slow_sim.url)) as client:
+async def test_starting_a_servers_containers_is_never_refused_as_busy(held_sim):
+    async with mcp_client(settings_for(held_sim.url)) as client:
         first = await call(client, "komodo_execute_StartServer", {"id": "build-runner"})
         second = await call(client, "komodo_execute_StartServer", {"id": "build-runner"})
     assert not first[0] and not second[0], second[1]
+    held_sim.simulator.gate.open()
     for _, body in (first, second):
-        assert wait_complete(slow_sim.url, body["data"]["job_id"])["success"]
+        assert wait_complete(held_sim.url, body["data"]["job_id"])["success"]
 
 
 async def test_listing_a_stack_operation_includes_its_service_form(sim):
@@ -251,8 +253,8 @@ async def test_listing_a_stack_operation_includes_its_service_form(sim):
         (started["data"]["job_id"], "RestartStackService")]
 
 
-def test_cancels_fail_and_stop_as_in_core(slow_sim):
-    url = slow_sim.url
+def test_cancels_fail_and_stop_as_in_core(held_sim):
+    url = held_sim.url
     nothing = sim_call(url, "execute", "CancelBuild", {"build": "api-build"})
     assert (nothing.status_code, nothing.json()["error"]) == (500, "No build in progress")  # before any Update
     no_run = ok(url, "execute", "CancelProcedure", {"procedure": "daily-backup"})  # fails inside its Update

@@ -41,8 +41,8 @@ async def test_every_waiting_tool_returns_before_a_typescript_client_gives_up(si
     assert all(seconds < TYPESCRIPT_SDK_REQUEST_TIMEOUT for seconds in asked.values()), asked
 
 
-async def test_a_timed_out_wait_says_how_to_go_on_waiting(slow_sim):
-    async with mcp_client(settings_for(slow_sim.url)) as client:
+async def test_a_timed_out_wait_says_how_to_go_on_waiting(held_sim):
+    async with mcp_client(settings_for(held_sim.url)) as client:
         _, started = await call(client, "komodo_execute_Build", {"id": "api-build"})
         job_id = started["data"]["job_id"]
         _, waited = await call(client, "komodo_execute_WaitForJob", {"job_id": job_id, "timeout": 1})

@@ -16,25 +16,19 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from komodo_mcp.config import Settings
-from komodo_mcp.server import build_server
-from komodo_mcp.transports.http import check_exposure, http_app
+from komodo_mcp.transports.http import check_exposure
 from komodo_sim import VIEWER_KEY, VIEWER_SECRET, AsgiThread
 
-from .conftest import settings_for
+from .catalogue import ALL_TOOLS
+from .conftest import serve_http, settings_for
 from .wire import post, rpc
 
 TOKEN = "s3cret-operator-token-of-enough-length"
 
 
-def serve(settings: Settings) -> AsgiThread:
-    thread = AsgiThread(http_app(build_server(settings, check=False), settings))
-    thread.start()
-    return thread
-
-
 @pytest.fixture
 def bearer_url(shared_sim) -> Iterator[str]:
-    server = serve(settings_for(shared_sim.url, auth_token=TOKEN))
+    server = serve_http(settings_for(shared_sim.url, auth_token=TOKEN))
     yield server.url + "/mcp"
     server.stop()
 
@@ -45,7 +39,7 @@ def test_bearer_token_is_required_and_checked(bearer_url):
     good = rpc(bearer_url, "tools/list", {}, "2026-07-28", headers={"authorization": f"Bearer {TOKEN}"})
     assert missing.status_code == 401 and missing.headers["www-authenticate"].startswith("Bearer")
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_token"
-    assert len(good["result"]["tools"]) == 91
+    assert {tool["name"] for tool in good["result"]["tools"]} == ALL_TOOLS
 
 
 def test_foreign_origin_is_refused_even_with_a_token(bearer_url):
@@ -89,8 +83,8 @@ def issuer() -> Iterator[Issuer]:
 
 def test_oauth_resource_server_validates_jwt_access_tokens(shared_sim, issuer):
     resource = "http://127.0.0.1:8000/mcp"
-    server = serve(settings_for(shared_sim.url, oauth_issuer=issuer.url, public_url=resource,
-                                oauth_scopes=("komodo",)))
+    server = serve_http(settings_for(shared_sim.url, oauth_issuer=issuer.url, public_url=resource,
+                                     oauth_scopes=("komodo",)))
     url = server.url + "/mcp"
     try:
         anonymous = post(url, "tools/list", {})
@@ -106,14 +100,14 @@ def test_oauth_resource_server_validates_jwt_access_tokens(shared_sim, issuer):
     finally:
         server.stop()
     assert anonymous.status_code == 401 and "resource_metadata=" in anonymous.headers["www-authenticate"]
-    assert len(good["result"]["tools"]) == 91
+    assert {tool["name"] for tool in good["result"]["tools"]} == ALL_TOOLS
     assert statuses == {"expired": 401, "other audience": 401, "other issuer": 401, "missing scope": 403}
     assert document["resource"] == resource and document["authorization_servers"] == [issuer.url]
 
 
 def test_a_caller_may_act_with_its_own_komodo_key(shared_sim, tmp_path):
     audit = tmp_path / "audit.jsonl"
-    server = serve(settings_for(shared_sim.url, audit_log=str(audit)))
+    server = serve_http(settings_for(shared_sim.url, audit_log=str(audit)))
     url = server.url + "/mcp"
     caller = {"x-komodo-api-key": VIEWER_KEY, "x-komodo-api-secret": VIEWER_SECRET}
     try:

@@ -15,26 +15,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from komodo_mcp.config import Settings
-from komodo_mcp.server import build_server
-from komodo_mcp.transports.http import http_app
-from komodo_sim import AsgiThread
-
-from .conftest import settings_for
+from .conftest import serve_http, settings_for
 from .processes import free_port, http_server
 from .wire import MODERN, rpc
 
 
-def serve(settings: Settings) -> AsgiThread:
-    thread = AsgiThread(http_app(build_server(settings, check=False), settings))
-    thread.start()
-    return thread
-
-
 def test_health_and_ready_say_whether_komodo_answers(shared_sim):
-    servers = {"up": serve(settings_for(shared_sim.url)),
-               "down": serve(settings_for(f"http://127.0.0.1:{free_port()}", retries=0)),
-               "bad key": serve(settings_for(shared_sim.url, secret="S_wrong_S"))}
+    servers = {"up": serve_http(settings_for(shared_sim.url)),
+               "down": serve_http(settings_for(f"http://127.0.0.1:{free_port()}", retries=0)),
+               "bad key": serve_http(settings_for(shared_sim.url, secret="S_wrong_S"))}
     try:
         health = httpx2.get(servers["up"].url + "/health")
         ready = {name: httpx2.get(server.url + "/ready") for name, server in servers.items()}
@@ -49,7 +38,8 @@ def test_health_and_ready_say_whether_komodo_answers(shared_sim):
 
 
 def test_probes_are_open_when_mcp_needs_a_token_and_requests_carry_ids(shared_sim):
-    server = serve(settings_for(shared_sim.url, auth_token="a-long-enough-operator-token", max_request_bytes=2048))
+    server = serve_http(settings_for(shared_sim.url, auth_token="a-long-enough-operator-token",
+                                     max_request_bytes=2048))
     try:
         probes = [httpx2.get(server.url + path).status_code for path in ("/health", "/ready")]
         mcp = httpx2.post(server.url + "/mcp", json={}, headers={"x-request-id": "trace-123"})

@@ -61,6 +61,8 @@ def test_requests_alternate_between_replicas(replicas):
 @pytest.mark.parametrize("replicas", [(KEY_A, KEY_B)], indirect=True)
 def test_a_retry_fails_on_a_replica_without_the_shared_key(replicas, sim):
     answer = confirm_via(replicas[0], replicas[1])
-    assert answer["error"]["code"] < 0  # the other replica cannot open the sealed state: nothing is stopped
+    # The other replica cannot open the sealed state: the SDK's invalid-params refusal, and nothing is stopped.
+    assert answer["error"] == {"code": -32602, "message": "Invalid or expired requestState",
+                               "data": {"reason": "invalid_request_state"}}
     assert rpc(replicas[0], "tools/call", {"name": "komodo_read_GetDeployment", "arguments": {"id": "redis-cache"}},
                MODERN)["result"]["structuredContent"]["data"]["state"] == "running"

@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx2
 
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET
+from komodo_sim import VIEWER_KEY, VIEWER_SECRET
 
-ADMIN = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}
+from .conftest import ADMIN_HEADERS as ADMIN
+
 VIEWER = {"x-api-key": VIEWER_KEY, "x-api-secret": VIEWER_SECRET}
 
 
@@ -43,15 +44,16 @@ def test_both_body_forms_answer_the_same(shared_sim):
 
 def test_body_errors_use_cores_statuses(shared_sim):
     url = shared_sim.url
-    assert httpx2.post(f"{url}/read", content=b"{}", headers={**ADMIN, "content-type": "text/plain"}).status_code == 415
-    assert httpx2.post(f"{url}/read", content=b"{nope", headers={**ADMIN, "content-type": "application/json"}
-                       ).status_code == 400
+    plain_text = httpx2.post(f"{url}/read", content=b"{}", headers={**ADMIN, "content-type": "text/plain"})
+    broken = httpx2.post(f"{url}/read", content=b"{nope", headers={**ADMIN, "content-type": "application/json"})
     unknown = call(url, "read", "NoSuchRequest")
-    assert unknown.status_code == 422 and unknown.json()["error"].startswith("Failed to deserialize")
     missing = call(url, "read", "GetDeployment", {})
-    assert missing.status_code == 422 and "missing field `deployment`" in missing.json()["error"]
     variant = httpx2.post(f"{url}/read/GetDeployment", json={}, headers=ADMIN)
-    assert variant.status_code == 500 and set(variant.json()) == {"error", "trace"}
+    # One comparison, so that one wrong status does not hide the others.
+    assert [r.status_code for r in (plain_text, broken, unknown, missing, variant)] == [415, 400, 422, 422, 500]
+    assert unknown.json()["error"].startswith("Failed to deserialize")
+    assert "missing field `deployment`" in missing.json()["error"]
+    assert set(variant.json()) == {"error", "trace"}
 
 
 def test_auth_texts_and_invalid_jwt(shared_sim):
@@ -100,7 +102,10 @@ def test_non_admin_sees_only_what_it_may_read(shared_sim):
     assert set(secret["value"]) == {"#"}
     assert next(v for v in ok(url, "read", "ListVariables") if v["name"] == "DB_PASSWORD")["value"] == "pg-Sup3rS3cret!"
     updates = ok(url, "read", "ListUpdates", {}, VIEWER)["updates"]
-    assert {u["target"]["type"] for u in updates} <= {"Deployment", "Server", "Stack"}
+    readable = {(kind, r["id"]) for kind in ("Server", "Deployment", "Stack")
+                for r in ok(url, "read", f"List{kind}s", headers=VIEWER)}
+    targets = {(u["target"]["type"], u["target"]["id"]) for u in updates}
+    assert targets and targets <= readable  # some updates, and only of what the viewer may read
 
 
 def test_execution_runs_asynchronously_with_stage_logs(sim):
@@ -111,28 +116,47 @@ def test_execution_runs_asynchronously_with_stage_logs(sim):
     assert done["success"] and [log["stage"] for log in done["logs"]] == ["Docker Run"]  # Periphery's RunContainer
 
 
-def test_busy_and_forbidden_executions_fail_inside_the_update(slow_sim):
-    sim = slow_sim
+def test_busy_and_forbidden_executions_fail_inside_the_update(held_sim):
+    sim = held_sim
     first = ok(sim.url, "execute", "Deploy", {"deployment": "api-v2"})
     second = ok(sim.url, "execute", "Deploy", {"deployment": "api-v2"})
     busy = wait_complete(sim.url, second["_id"]["$oid"])
+    sim.simulator.gate.open()
     assert not busy["success"] and busy["logs"][-1]["stage"] == "Task Error"
     assert "Resource is busy" in busy["logs"][-1]["stderr"]
     assert wait_complete(sim.url, first["_id"]["$oid"])["success"]
+
+
+def test_a_forbidden_execution_fails_inside_its_update(sim):
     denied = ok(sim.url, "execute", "Deploy", {"deployment": "nginx-proxy"}, VIEWER)  # viewer may only read it
     failed = wait_complete(sim.url, denied["_id"]["$oid"], VIEWER)
+    assert not failed["success"] and failed["logs"][-1]["stage"] == "Task Error"
     assert "Must have at least Execute permissions" in failed["logs"][-1]["stderr"]
 
 
-def test_failing_build_and_cancel(slow_sim):
-    sim = slow_sim
+def test_failing_build_and_cancel(sim):
     failed = wait_complete(sim.url, ok(sim.url, "execute", "RunBuild", {"build": "web-build"})["_id"]["$oid"])
     assert not failed["success"] and "npm ERR!" in failed["logs"][-1]["stderr"]
+
+
+def test_cancel_build_ends_a_running_build(held_sim):
+    sim = held_sim
     assert call(sim.url, "execute", "CancelBuild", {"build": "api-build"}).status_code == 500  # nothing running
     running = ok(sim.url, "execute", "RunBuild", {"build": "api-build"})
     ok(sim.url, "execute", "CancelBuild", {"build": "api-build"})
     cancelled = wait_complete(sim.url, running["_id"]["$oid"])
-    assert not cancelled["success"] and "cancelled" in cancelled["logs"][-1]["stderr"]
+    assert not cancelled["success"] and cancelled["logs"][-1]["stderr"] == "Build cancelled by user"
+
+
+def test_held_executions_wait_for_the_gate(held_sim):
+    sim = held_sim
+    held = ok(sim.url, "execute", "RunBuild", {"build": "api-build"})
+    before = ok(sim.url, "read", "GetUpdate", {"id": held["_id"]["$oid"]})
+    busy = ok(sim.url, "read", "GetBuildActionState", {"build": "api-build"})
+    sim.simulator.gate.open()
+    done = wait_complete(sim.url, held["_id"]["$oid"])
+    assert (before["status"], before["logs"], busy["building"]) == ("InProgress", [], True)
+    assert done["success"] and [log["stage"] for log in done["logs"]] == ["Clone Repo", "Docker Build", "Docker Push"]
 
 
 def test_procedure_runs_stages_with_child_updates(sim):
@@ -144,20 +168,30 @@ def test_procedure_runs_stages_with_child_updates(sim):
     assert children[0]["start_ts"] >= run["start_ts"]
 
 
-def test_writes_merge_conflict_and_create_tags(sim):
-    url = sim.url
-    before = ok(url, "read", "GetDeployment", {"deployment": "api-v1"})["config"]
-    after = ok(url, "write", "UpdateDeployment", {"id": "api-v1", "config": {"restart": "always"}})["config"]
+def test_writes_merge_a_partial_config(sim):
+    before = ok(sim.url, "read", "GetDeployment", {"deployment": "api-v1"})["config"]
+    after = ok(sim.url, "write", "UpdateDeployment", {"id": "api-v1", "config": {"restart": "always"}})["config"]
     assert after == {**before, "restart": "always"}
+
+
+def test_create_normalises_the_name_and_refuses_a_taken_or_bad_one(sim):
+    url = sim.url
     created = ok(url, "write", "CreateStack", {"name": "My Stack!", "config": {"server_id": "staging-web"}})
+    statuses = {name: call(url, "write", "CreateStack", {"name": name}).status_code
+                for name in ("my_stack_", "  ", "0123456789abcdef01234567")}
     assert created["name"] == "my_stack_"
-    assert call(url, "write", "CreateStack", {"name": "my_stack_"}).status_code == 409
-    assert call(url, "write", "CreateStack", {"name": "  "}).status_code == 400
-    assert call(url, "write", "CreateStack", {"name": "0123456789abcdef01234567"}).status_code == 400
-    ok(url, "write", "UpdateResourceMeta", {"target": {"type": "Stack", "id": "my_stack_"}, "tags": ["brand-new"]})
-    assert "brand-new" in [t["name"] for t in ok(url, "read", "ListTags")]
-    assert call(url, "write", "CreateVariable", {"name": "X"}, VIEWER).status_code == 403
-    assert call(url, "write", "CloseAlert", {"id": "x"}, VIEWER).status_code == 403
+    assert statuses == {"my_stack_": 409, "  ": 400, "0123456789abcdef01234567": 400}
+
+
+def test_resource_meta_creates_missing_tags(sim):
+    ok(sim.url, "write", "UpdateResourceMeta", {"target": {"type": "Stack", "id": "db-stack"}, "tags": ["brand-new"]})
+    assert "brand-new" in [t["name"] for t in ok(sim.url, "read", "ListTags")]
+
+
+def test_admin_only_writes_refuse_a_non_admin(sim):
+    statuses = [call(sim.url, "write", operation, params, VIEWER).status_code
+                for operation, params in (("CreateVariable", {"name": "X"}), ("CloseAlert", {"id": "x"}))]
+    assert statuses == [403, 403]
 
 
 def test_list_updates_pages_by_hundred_newest_first(sim):

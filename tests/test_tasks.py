@@ -7,34 +7,17 @@ import json
 import time
 from typing import Any, Iterator
 
-import httpx2
 import pytest
 
-from komodo_mcp.server import build_server
-from komodo_mcp.transports.http import http_app
-from komodo_sim import ADMIN_KEY, ADMIN_SECRET, AsgiThread
-
-from .conftest import settings_for
+from .conftest import komodo_read, serve_http, settings_for
 from .wire import LEGACY, MODERN, initialize, rpc
 
 
-def serve_mcp(komodo_url: str) -> AsgiThread:
-    settings = settings_for(komodo_url)
-    thread = AsgiThread(http_app(build_server(settings, check=False), settings))
-    thread.start()
-    return thread
-
-
 @pytest.fixture
-def mcp_url(slow_sim) -> Iterator[str]:
-    server = serve_mcp(slow_sim.url)
+def mcp_url(held_sim) -> Iterator[str]:
+    server = serve_http(settings_for(held_sim.url))
     yield server.url + "/mcp"
     server.stop()
-
-
-def komodo_update(sim_url: str, job_id: str) -> dict[str, Any]:
-    return httpx2.post(f"{sim_url}/read", json={"type": "GetUpdate", "params": {"id": job_id}},
-                       headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).json()
 
 
 def until_done(url: str, task_id: str, version: str) -> dict[str, Any]:
@@ -55,36 +38,38 @@ def test_legacy_handshake_advertises_tasks_and_marks_execute_tools(mcp_url):
     assert "execution" not in tools["komodo_read_GetServer"] and "execution" not in tools["komodo_execute_WaitForJob"]
 
 
-def test_legacy_task_augmented_deploy_runs_to_its_result(slow_sim, mcp_url):
+def test_legacy_task_augmented_deploy_runs_to_its_result(held_sim, mcp_url):
     created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "api-v2"},
                                           "task": {"ttl": 60_000}}, LEGACY)["result"]["task"]
-    job = komodo_update(slow_sim.url, created["taskId"])
+    job = komodo_read(held_sim.url, "GetUpdate", id=created["taskId"])
     assert created["status"] == "working" and job["operation"] == "Deploy" and job["status"] == "InProgress"
     assert rpc(mcp_url, "tasks/get", {"taskId": created["taskId"]}, LEGACY)["result"]["status"] == "working"
     listed = rpc(mcp_url, "tasks/list", {}, LEGACY)["result"]["tasks"]
     assert created["taskId"] in [task["taskId"] for task in listed]
+    held_sim.simulator.gate.open()
     result = rpc(mcp_url, "tasks/result", {"taskId": created["taskId"]}, LEGACY)["result"]  # blocks until done
     assert not result["isError"] and result["structuredContent"]["data"]["status"] == "success"
     assert result["_meta"]["io.modelcontextprotocol/related-task"] == {"taskId": created["taskId"]}
     assert rpc(mcp_url, "tasks/get", {"taskId": created["taskId"]}, LEGACY)["result"]["status"] == "completed"
 
 
-def test_legacy_cancel_of_a_build_cancels_it_in_komodo(slow_sim, mcp_url):
+def test_legacy_cancel_of_a_build_cancels_it_in_komodo(held_sim, mcp_url):
     created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Build", "arguments": {"id": "api-build"},
                                           "task": {}}, LEGACY)["result"]["task"]
     cancelled = rpc(mcp_url, "tasks/cancel", {"taskId": created["taskId"]}, LEGACY)["result"]
-    job = komodo_update(slow_sim.url, created["taskId"])
+    job = komodo_read(held_sim.url, "GetUpdate", id=created["taskId"])
     assert cancelled["status"] == "cancelled" and job["status"] == "Complete" and not job["success"]
     assert "cancelled" in job["logs"][-1]["stderr"]
     again = rpc(mcp_url, "tasks/cancel", {"taskId": created["taskId"]}, LEGACY)
     assert again["error"]["code"] == -32602
 
 
-def test_modern_extension_runs_executes_as_tasks_with_inlined_results(slow_sim, mcp_url):
+def test_modern_extension_runs_executes_as_tasks_with_inlined_results(held_sim, mcp_url):
     created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_RestartStack",
                                           "arguments": {"id": "monitoring-stack"}}, MODERN)["result"]
     assert created["resultType"] == "task" and created["ttlMs"] is None and created["pollIntervalMs"] == 1000
-    assert komodo_update(slow_sim.url, created["taskId"])["operation"] == "RestartStack"
+    assert komodo_read(held_sim.url, "GetUpdate", id=created["taskId"])["operation"] == "RestartStack"
+    held_sim.simulator.gate.open()
     done = until_done(mcp_url, created["taskId"], MODERN)
     assert done["status"] == "completed" and done["resultType"] == "complete"
     assert done["result"]["structuredContent"]["data"]["logs"][0]["name"] == "Compose Command"
@@ -92,11 +77,15 @@ def test_modern_extension_runs_executes_as_tasks_with_inlined_results(slow_sim, 
     assert update["error"]["code"] == -32602
 
 
-def test_modern_cancel_of_a_build_and_failed_tasks(slow_sim, mcp_url):
+def test_modern_cancel_of_a_build_and_failed_tasks(mcp_url):
     build = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Build", "arguments": {"id": "api-build"}},
                 MODERN)["result"]
     assert rpc(mcp_url, "tasks/cancel", {"taskId": build["taskId"]}, MODERN)["result"]["resultType"] == "complete"
     assert until_done(mcp_url, build["taskId"], MODERN)["status"] == "cancelled"
+
+
+def test_modern_failed_task_carries_the_job_error(held_sim, mcp_url):
+    held_sim.simulator.gate.open()
     failing = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Build", "arguments": {"id": "web-build"}},
                   MODERN)["result"]
     failed = until_done(mcp_url, failing["taskId"], MODERN)
@@ -125,22 +114,25 @@ def test_a_refused_execute_is_a_plain_error_not_a_task(mcp_url):
     assert second["isError"] and json.loads(second["content"][0]["text"])["code"] == "CONFLICT"
 
 
-def test_another_replica_serves_the_task(slow_sim, mcp_url):
+def test_another_replica_serves_the_task(held_sim, mcp_url):
     created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "redis-cache"}},
                   MODERN)["result"]
-    replica = serve_mcp(slow_sim.url)  # no shared state: the Komodo job is the task
+    replica = serve_http(settings_for(held_sim.url))  # no shared state: the Komodo job is the task
     try:
+        running = rpc(replica.url + "/mcp", "tasks/get", {"taskId": created["taskId"]}, MODERN)["result"]
+        held_sim.simulator.gate.open()
         done = until_done(replica.url + "/mcp", created["taskId"], MODERN)
     finally:
         replica.stop()
-    assert done["status"] == "completed"
+    assert running["status"] == "working" and done["status"] == "completed"
 
 
-def test_a_task_of_a_stack_job_naming_services_runs_to_its_result(slow_sim, mcp_url):
+def test_a_task_of_a_stack_job_naming_services_runs_to_its_result(held_sim, mcp_url):
     """Core records it as DeployStackService (helpers/update.rs); the task still answers the DeployStack result."""
     created = rpc(mcp_url, "tools/call", {"name": "komodo_execute_DeployStack", "task": {}, "arguments": {
         "id": "monitoring-stack", "services": ["grafana"]}}, LEGACY)["result"]["task"]
     assert rpc(mcp_url, "tasks/get", {"taskId": created["taskId"]}, LEGACY)["result"]["status"] == "working"
+    held_sim.simulator.gate.open()
     result = rpc(mcp_url, "tasks/result", {"taskId": created["taskId"]}, LEGACY)["result"]
     data = result["structuredContent"]["data"]
     assert not result["isError"] and (data["operation"], data["status"], data["services"]) == (

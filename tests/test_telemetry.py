@@ -8,7 +8,7 @@ import httpx2
 import pytest
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader, MetricsData
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -33,11 +33,6 @@ def telemetry() -> Iterator[tuple[InMemorySpanExporter, InMemoryMetricReader]]:
     yield spans, reader
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_a_tool_call_span_holds_its_komodo_calls(shared_sim, telemetry):
     spans, _ = telemetry
     spans.clear()
@@ -52,21 +47,30 @@ async def test_a_tool_call_span_holds_its_komodo_calls(shared_sim, telemetry):
     assert all(s.attributes["http.response.status_code"] == 200 for s in komodo)
 
 
-async def test_metrics_count_calls_by_code_and_komodo_round_trips(shared_sim, telemetry):
-    _, reader = telemetry
-    async with mcp_client(settings_for(shared_sim.url)) as client:
-        await call(client, "komodo_read_GetServer", {"id": "staging-web"})
-        await call(client, "komodo_read_GetServer", {"id": "nope"})
+def metric_points(reader: InMemoryMetricReader) -> dict[tuple[str, tuple], float]:
+    """Each counter's value and each histogram's count, by metric name and sorted attributes."""
     points = {}
-    for resource_metrics in reader.get_metrics_data().resource_metrics:
+    for resource_metrics in (reader.get_metrics_data() or MetricsData([])).resource_metrics:
         for scope in resource_metrics.scope_metrics:
             for metric in scope.metrics:
                 for point in metric.data.data_points:
-                    points[(metric.name, tuple(sorted(point.attributes.items())))] = point
-    assert points[("komodo_mcp.tool.calls", (("code", "OK"), ("tool", "komodo_read_GetServer")))].value >= 1
-    assert points[("komodo_mcp.tool.calls", (("code", "NOT_FOUND"), ("tool", "komodo_read_GetServer")))].value >= 1
-    assert points[("komodo_mcp.tool.duration", (("tool", "komodo_read_GetServer"),))].count >= 2
-    assert any(name == "komodo_mcp.komodo.requests" for name, _ in points)
+                    key = (metric.name, tuple(sorted(point.attributes.items())))
+                    points[key] = point.count if isinstance(point, HistogramDataPoint) else point.value
+    return points
+
+
+async def test_metrics_count_calls_by_code_and_komodo_round_trips(shared_sim, telemetry):
+    _, reader = telemetry
+    before = metric_points(reader)  # the meter provider lives for the module: count what this test adds
+    async with mcp_client(settings_for(shared_sim.url)) as client:
+        await call(client, "komodo_read_GetServer", {"id": "staging-web"})
+        await call(client, "komodo_read_GetServer", {"id": "nope"})
+    after = metric_points(reader)
+    added = {key: value - before.get(key, 0) for key, value in after.items() if value != before.get(key, 0)}
+    assert added[("komodo_mcp.tool.calls", (("code", "OK"), ("tool", "komodo_read_GetServer")))] == 1
+    assert added[("komodo_mcp.tool.calls", (("code", "NOT_FOUND"), ("tool", "komodo_read_GetServer")))] == 1
+    assert added[("komodo_mcp.tool.duration", (("tool", "komodo_read_GetServer"),))] == 2
+    assert any(name == "komodo_mcp.komodo.requests" for name, _ in added)
 
 
 def test_prometheus_endpoint(shared_sim):

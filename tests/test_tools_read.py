@@ -7,30 +7,33 @@ import pytest
 
 from komodo_sim import ADMIN_SECRET, Simulator
 
-from .conftest import call, mcp_client, serve, settings_for
+from .conftest import call, mcp_client, output_schemas, serve, settings_for
 
 pytestmark = pytest.mark.anyio
 
 
-async def _schemas(client) -> dict[str, dict]:
-    return {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
-
-
 async def test_list_servers_shape_status_and_paging(shared_sim, era):
     async with mcp_client(settings_for(shared_sim.url), era) as client:
-        schemas = await _schemas(client)
+        schemas = await output_schemas(client)
         error, body = await call(client, "komodo_read_ListServers", {"page": 2, "page_size": 2})
-        jsonschema.validate(body, schemas["komodo_read_ListServers"])
-        assert not error and body["status"] == 200
-        page = body["data"]
-        assert (page["total"], page["page"], page["pageSize"], page["totalPages"]) == (5, 2, 2, 3)
-        assert [s["name"] for s in page["items"]] == ["legacy-db", "production-api"]
         _, down = await call(client, "komodo_read_ListServers", {"status": "error"})
-        assert [(s["name"], s["state"]) for s in down["data"]["items"]] == [("edge-cache-01", "NotOk")]
         _, past_end = await call(client, "komodo_read_ListServers", {"page": 9})
-        assert past_end["data"]["items"] == [] and past_end["data"]["total"] == 5
         _, pending = await call(client, "komodo_read_ListServers", {"status": "pending"})
-        assert pending["data"]["total"] == 0
+    jsonschema.validate(body, schemas["komodo_read_ListServers"])  # a shape check; the values follow
+    page = body["data"]
+    # One comparison, so that one wrong page does not hide the others.
+    assert {
+        "page 2": (error, body["status"], page["total"], page["page"], page["pageSize"], page["totalPages"],
+                   [s["name"] for s in page["items"]]),
+        "status error": [(s["name"], s["state"]) for s in down["data"]["items"]],
+        "past the end": (past_end["data"]["items"], past_end["data"]["total"]),
+        "status pending": pending["data"]["total"],
+    } == {
+        "page 2": (False, 200, 5, 2, 2, 3, ["legacy-db", "production-api"]),
+        "status error": [("edge-cache-01", "NotOk")],
+        "past the end": ([], 5),
+        "status pending": 0,
+    }
 
 
 async def test_get_server_by_name_and_by_id_agree(shared_sim, era):
@@ -57,7 +60,7 @@ async def test_get_server_of_unreachable_host_degrades_with_notes(shared_sim):
 
 async def test_list_deployments_filters_by_server_and_status(shared_sim, era):
     async with mcp_client(settings_for(shared_sim.url), era) as client:
-        schemas = await _schemas(client)
+        schemas = await output_schemas(client)
         _, failed = await call(client, "komodo_read_ListDeployments", {"status": "failed"})
         _, staging = await call(client, "komodo_read_ListDeployments", {"server_id": "staging-web"})
         _, running_prod = await call(client, "komodo_read_ListDeployments",
@@ -114,12 +117,15 @@ async def test_not_found_forbidden_and_validation_envelopes(shared_sim, viewer_s
     async with mcp_client(viewer_settings, era) as client:
         forbidden = await call(client, "komodo_read_GetDeployment", {"id": "api-v2"})
         _, visible = await call(client, "komodo_read_ListDeployments")
-    assert missing == (True, missing[1]) and missing[1]["code"] == "NOT_FOUND" and missing[1]["status"] == 404
-    assert invalid[0] and invalid[1]["code"] == "VALIDATION_ERROR"
+    refusals = {"missing": missing, "invalid": invalid, "wrong_type": wrong_type, "unknown": unknown,
+                "forbidden": forbidden}
+    # One comparison, so that one wrong envelope does not hide the others.
+    assert {case: (error, body["code"], body["status"]) for case, (error, body) in refusals.items()} == {
+        "missing": (True, "NOT_FOUND", 404), "invalid": (True, "VALIDATION_ERROR", 400),
+        "wrong_type": (True, "VALIDATION_ERROR", 400), "unknown": (True, "NOT_FOUND", 404),
+        "forbidden": (True, "FORBIDDEN", 403)}
     assert {f["field"] for f in invalid[1]["details"]["fields"]} == {"page", "page_size"}
-    assert wrong_type[1]["code"] == "VALIDATION_ERROR" and "status" in wrong_type[1]["error"]
-    assert unknown[1]["code"] == "NOT_FOUND"
-    assert forbidden[1]["code"] == "FORBIDDEN" and forbidden[1]["status"] == 403
+    assert "status" in wrong_type[1]["error"]
     assert [d["name"] for d in visible["data"]["items"]] == ["nginx-proxy", "web-frontend"]
 
 

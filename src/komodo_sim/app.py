@@ -35,12 +35,16 @@ class Simulator:
 
     def __init__(self, *, resources: int = 0, exec_delay: float = 1.0, auth_max_attempts: int = 5,
                  auth_window_s: float = 15.0, jwt_ttl_ms: int = DAY_MS,
-                 public_url: str = "http://127.0.0.1:9120") -> None:
+                 public_url: str = "http://127.0.0.1:9120", hold_executions: bool = False) -> None:
         self.store = Store()
         seed_demo(self.store)
         if resources:
             seed_generated(self.store, resources)
         self.executor = Executor(self.store, exec_delay)
+        # Tests open this gate to let executions go on; while it is closed they stay InProgress (see Gate).
+        self.gate = self.executor.gate
+        if hold_executions:
+            self.gate.close()
         self.public_url = public_url
         self.auth_max_attempts = auth_max_attempts
         self.auth_window_s = auth_window_s

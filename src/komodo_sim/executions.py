@@ -9,6 +9,7 @@ import copy
 import fnmatch
 import re
 import time
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Coroutine
 
@@ -248,6 +249,36 @@ def is_busy(resource: Resource) -> bool:
     return any(resource.action.get(flag) for flag in BUSY_FLAGS.get(resource.kind, ()))
 
 
+class Gate:
+    """A test's hold on executions, instead of a race against their duration. While the gate is closed, an
+    execution that starts stops right after claiming its resource (Update InProgress with no log yet, busy flag
+    set) until the gate opens or the execution is cancelled. `close` and `open` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+        self._held: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def open(self) -> None:
+        with self._lock:
+            self._closed, held, self._held = False, self._held, []
+        for loop, event in held:
+            loop.call_soon_threadsafe(event.set)
+
+    def hold(self) -> asyncio.Event | None:
+        """The event an execution starting now waits for, or None when the gate is open."""
+        with self._lock:
+            if not self._closed:
+                return None
+            event = asyncio.Event()
+            self._held.append((asyncio.get_running_loop(), event))
+            return event
+
+
 class Executor:
     """Runs executions in the background; `delay` is the simulated duration of one whole execution, in seconds."""
 
@@ -256,6 +287,8 @@ class Executor:
         self.delay = delay
         self.tasks: set[asyncio.Task[None]] = set()
         self.cancelled: set[str] = set()
+        self.gate = Gate()
+        self._held: dict[str, asyncio.Event] = {}  # update id → what a held execution waits for
 
     def start(self, user: User, operation: str, params: dict[str, Any], operator: str | None = None) -> dict[str, Any]:
         """Record the InProgress Update and run the execution in the background (api/execute/mod.rs)."""
@@ -294,6 +327,7 @@ class Executor:
                 self._next_version(resource, update)
             if spec.operation == "Deploy":
                 self._deployed_version(resource, update)
+            await self._pass_gate(update["_id"]["$oid"])
             if spec.operation == "RunProcedure":
                 await self._run_procedure(resource, update)
             else:
@@ -335,6 +369,16 @@ class Executor:
         version = pinned if pinned and any(pinned.values()) else build.config["version"] if build else None
         if version and any(version.values()):
             update["version"] = version
+
+    async def _pass_gate(self, update_id: str) -> None:
+        held = self.gate.hold()
+        if held is None:
+            return
+        self._held[update_id] = held
+        try:
+            await held.wait()
+        finally:
+            del self._held[update_id]
 
     def _claim(self, resource: Resource, spec: Execution, step: int) -> None:
         if spec.counter:
@@ -465,6 +509,9 @@ class Executor:
             if not running:
                 raise CoreError(500, cancel.nothing_running)
             self.cancelled.update(u["_id"]["$oid"] for u in running)
+            for held in running:  # a cancel ends a held execution as it ends a running one
+                if held["_id"]["$oid"] in self._held:
+                    self._held[held["_id"]["$oid"]].set()
             stage, text = cancel.triggered
             update["logs"].append(_log(stage, "", text, "", True))
             if cancel.acknowledged:
