@@ -20,10 +20,10 @@ from starlette.routing import Route
 from komodo_mcp.mapping.jobs import Progress, base_operation, job_error, job_progress, plain
 from komodo_sim import AsgiThread
 
-from .conftest import call, mcp_client, settings_for
+from .conftest import call, mcp_client, serve_http, settings_for
 from .test_simulator import call as sim_call
 from .test_simulator import ok, wait_complete
-from .test_tasks import serve_mcp
+
 from .wire import LEGACY, MODERN, rpc
 
 pytestmark = pytest.mark.anyio
@@ -136,7 +136,7 @@ async def test_an_execution_run_by_a_procedure_names_cores_procedure_user(core):
 
 @pytest.mark.parametrize("version", [MODERN, LEGACY])
 def test_tasks_of_a_stack_service_job_answer_the_stack_result(core, version):
-    server = serve_mcp(core)
+    server = serve_http(settings_for(core))
     try:
         url = server.url + "/mcp"
         task = rpc(url, "tasks/get", {"taskId": STACK_SERVICE_DEPLOY}, version)["result"]

@@ -177,7 +177,7 @@ async def test_cancel_job_cancels_a_running_build_and_refuses_the_rest(held_sim)
         _, cancelled = await call(client, "komodo_execute_CancelJob", {"job_id": job_id, "confirm": True})
         _, job = await call(client, "komodo_execute_WaitForJob", {"job_id": job_id})
     assert cancelled["data"]["job_id"] == job_id and job["data"]["status"] == "cancelled"
-    assert job["data"]["logs"][-1]["stderr"] == "Build cancelled by user"
+    assert job["data"]["logs"][-1]["stderr"] == "User cancelled build during image build step"
 
 
 async def test_cancel_job_refuses_a_finished_job(sim):

@@ -130,7 +130,7 @@ def InspectContainer(sim: Simulator, user: User, params: dict[str, Any]) -> dict
                   "OOMKilled": False, "Dead": docker_state == "dead",
                   "Pid": 4242 if docker_state in ("running", "paused") else 0,
                   "ExitCode": 0, "Error": "", "StartedAt": started, "FinishedAt": "0001-01-01T00:00:00Z"},
-        "Config": {"Hostname": container["id"][:12], "Image": container["image"], "Labels": container["labels"],
+        "Config": {"Hostname": container["id"][:12], "Image": container["image"], "Labels": container.get("labels", {}),
                    "Env": [line for line in environment.splitlines() if "=" in line], "Cmd": []},
         "HostConfig": {"RestartPolicy": {"Name": resource.config.get("restart", "no")},
                        "NetworkMode": resource.config.get("network", "bridge")},

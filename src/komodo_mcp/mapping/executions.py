@@ -122,7 +122,8 @@ def job_fields(update: dict[str, Any], job_id: str, log_url: str | None, estimat
     return {
         "job_id": job_id, "status": status, "operation": update["operation"], "started_at": iso(update["start_ts"]),
         "steps": job_progress(update, planned).steps,
-        "log_url": log_url, "estimated_duration": estimate, "message": message, "ignored_options": ignored,
+        "log_url": log_url, "estimated_duration": estimate, "ignored_options": ignored,
+        "message": f"{message}; {go_on_waiting(job_id)}" if waited and not done else message,
         "completed_at": iso(end), "duration": human_duration(end - update["start_ts"]) if end else None,
         "success": update.get("success") if done else None, "error": detail.error if detail else None,
         "logs": detail.logs if detail and waited else [],
