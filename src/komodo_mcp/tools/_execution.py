@@ -70,10 +70,9 @@ async def start(app: App, kind: str, key: str, operation: str, **params: Any) ->
     resource_id, name = resource["_id"]["$oid"], resource["name"]
     target = {"type": kind, "id": resource_id}
     async with _start_locks[(kind, resource_id)]:
-        permission, state, runs = await gather(
-            komodo.read("GetPermission", target=target),
-            komodo.read(f"Get{kind}ActionState", **{PARAM[kind]: resource_id}), recent_runs(komodo, kind, resource_id, (operation,), ESTIMATE_RUNS))
-        level = permission if isinstance(permission, str) else permission.get("level", "None")
+        level, state, runs = await gather(
+            app.permission(target), komodo.read(f"Get{kind}ActionState", **{PARAM[kind]: resource_id}),
+            recent_runs(app, kind, resource_id, (operation,), ESTIMATE_RUNS))
         if LEVELS.index(level) < LEVELS.index("Execute"):
             raise Forbidden(f"{operation} needs Execute permission on {kind} {name}; this API key has {level}",
                             {"operation": operation, "permission": level})
@@ -124,7 +123,7 @@ async def wait(ctx: Context, app: App, job_id: str, timeout: float) -> tuple[dic
     deadline = time.monotonic() + timeout
     delay, reported = 0.1, -1.0
     while True:
-        update = await app.komodo.read("GetUpdate", id=job_id)
+        update = await app.job(job_id)
         logs = update.get("logs", [])
         done = update.get("status") == "Complete"
         total = max(len(EXPECTED_STEPS.get(update["operation"], [])), len(logs), 1)
