@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import __version__, telemetry
-from .client import KomodoClient, KomodoError
+from .client import KomodoClient, KomodoError, one_tool_call
 from .config import Settings
-from .mapping.envelope import error_body, error_result, komodo_error_body
+from .mapping.envelope import compact_text, error_body, error_result, komodo_error_body
 from .audit import AuditLog
 from .auth import oauth_server_options
 from .prompts import register_prompts
@@ -53,12 +53,14 @@ class KomodoMCP(MCPServer[App]):
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
         started = time.perf_counter()
-        result = await self._call_tool(name, arguments, context)
+        with one_tool_call():  # the rate limit counts this call once, however many Komodo requests it makes
+            result = await self._call_tool(name, arguments, context)
         if not isinstance(result, CallToolResult):
             return result  # an input-required round: the call is not over yet
         if result.is_error:  # the envelope is the text (see error_result)
             code, job_id = json.loads(result.content[0].text).get("code", "ERROR"), None
         else:
+            compact_text(result)
             data = (result.structured_content or {}).get("data")
             code, job_id = "OK", data.get("job_id") if isinstance(data, dict) else None
         telemetry.TOOL_CALLS.add(1, {"tool": name, "code": code})
