@@ -47,9 +47,20 @@ def error_result(body: dict[str, Any]) -> CallToolResult:
     Not as structured content: clients such as the TypeScript SDK 1.x validate any structuredContent against the
     tool's (success) outputSchema, errors included, and would reject the whole result.
     """
-    return CallToolResult(content=[TextContent(type="text", text=json.dumps(body, indent=2))], is_error=True)
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(body))], is_error=True)
 
 
 def komodo_error_body(error: KomodoError) -> dict[str, Any]:
     retry_after = error.retry_after if isinstance(error, RateLimited) else None
     return error_body(error.code, error.status, error.message, error.details, retry_after)
+
+
+def compact_json(value: Any) -> str:
+    """JSON without indentation or spaces: the model reads it as well, and a page costs a third fewer bytes."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def compact_text(result: CallToolResult) -> None:
+    """Make a successful result's text the compact form of its structured content (which keeps the full shape)."""
+    if result.structured_content is not None:
+        result.content = [TextContent(type="text", text=compact_json(result.structured_content))]
