@@ -19,3 +19,27 @@ async def test_text_content_is_the_compact_form_of_the_structured_content(shared
     assert json.loads(text) == result.structured_content and len(result.structured_content["data"]["items"]) == 5
     assert text == json.dumps(result.structured_content, separators=(",", ":"), ensure_ascii=False)
     assert "\n" not in error.content[0].text and json.loads(error.content[0].text)["code"] == "NOT_FOUND"
+
+
+def _keywords(node: object, found: set[str], in_properties: bool = False) -> set[str]:
+    """Every schema keyword used (property names are not keywords)."""
+    if isinstance(node, list):
+        for item in node:
+            _keywords(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if not in_properties and key != "$defs":
+                found.add(key)
+            _keywords(value, found, in_properties=(key in ("properties", "$defs")) and not in_properties)
+    return found
+
+
+async def test_output_schemas_carry_no_titles_defaults_or_nullable_any_ofs(shared_sim):
+    async with mcp_client(settings_for(shared_sim.url)) as client:
+        tools = (await client.list_tools()).tools
+    for tool in tools:
+        keywords = _keywords(tool.output_schema, set())
+        assert not keywords & {"title", "default"}, tool.name
+        flat = json.dumps(tool.output_schema)
+        assert '{"anyOf": [{"type": "string"}, {"type": "null"}]}' not in flat, tool.name
+        assert '"$ref"' not in json.dumps(tool.input_schema), tool.name  # inputs stay flat

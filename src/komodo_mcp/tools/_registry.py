@@ -12,7 +12,7 @@ from mcp.server.mcpserver.tools import Tool
 from ..config import Settings
 from . import FAMILIES
 from ._confirm import confirming
-from ._schema import portable
+from ._schema import lean, portable
 from ._spec import ToolSpec
 
 KIND_TOOLSETS = ("read", "execute", "write")
@@ -67,4 +67,5 @@ def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
     tool = Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=spec.annotations(), structured_output=True)
     tool.parameters = portable(tool.parameters)
+    tool.fn_metadata.output_schema = lean(tool.fn_metadata.output_schema or {}) or None
     return tool

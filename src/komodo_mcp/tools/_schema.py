@@ -33,3 +33,27 @@ def portable(schema: dict[str, Any]) -> dict[str, Any]:
     result = walk(schema)
     result["type"] = "object"
     return result
+
+
+def lean(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema without what only costs bytes: pydantic's automatic titles, defaults (the server always
+    sends every field) and `anyOf [T, null]` where `type: [T, "null"]` says the same. Shapes and descriptions
+    stay; `$defs` stay too, since inlining would repeat every shared definition."""
+
+    def walk(node: Any, in_properties: bool = False) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if in_properties or node is definitions:  # keys are names here, not schema keywords
+            return {name: walk(value) for name, value in node.items()}
+        node = {key: value for key, value in node.items() if key not in ("title", "default")}
+        options = node.get("anyOf")
+        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+            other = options[0] if options[1] == {"type": "null"} else options[1]
+            if set(other) == {"type"} and isinstance(other["type"], str):
+                node = {**{k: v for k, v in node.items() if k != "anyOf"}, "type": [other["type"], "null"]}
+        return {key: walk(value, in_properties=key == "properties") for key, value in node.items()}
+
+    definitions = schema.get("$defs")
+    return walk(schema)
