@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+
+from komodo_mcp.config import Settings
+from komodo_mcp.tools._registry import SCHEMAS, DeferredTool, all_specs, build_tool, schema_key, to_tool
 
 from .conftest import mcp_client, settings_for
 
@@ -43,3 +47,27 @@ async def test_output_schemas_carry_no_titles_defaults_or_nullable_any_ofs(share
         flat = json.dumps(tool.output_schema)
         assert '{"anyOf": [{"type": "string"}, {"type": "null"}]}' not in flat, tool.name
         assert '"$ref"' not in json.dumps(tool.input_schema), tool.name  # inputs stay flat
+
+
+def test_precomputed_schemas_are_what_the_tools_build():
+    """The server lists tools from tools/schemas.json and builds each on its first call: both must agree."""
+    schemas = {}
+    for confirm in (True, False):
+        settings = Settings(url="http://127.0.0.1:9", confirm=confirm)
+        for spec in all_specs():
+            built = build_tool(spec, settings)
+            schemas[schema_key(spec, settings)] = {"inputSchema": built.parameters, "outputSchema": built.output_schema}
+    if os.environ.get("UPDATE_TOOLSNAPS"):
+        SCHEMAS.write_text(json.dumps(schemas, sort_keys=True, separators=(",", ":")) + "\n")
+    assert json.loads(SCHEMAS.read_text()) == schemas, "tools/schemas.json is stale: run with UPDATE_TOOLSNAPS=1"
+
+
+async def test_a_listed_tool_is_built_on_its_first_call(shared_sim):
+    settings = settings_for(shared_sim.url)
+    tool = to_tool(next(spec for spec in all_specs() if spec.name == "komodo_write_DeleteDeployment"), settings)
+    assert isinstance(tool, DeferredTool) and tool.fn_metadata is None
+    async with mcp_client(settings) as client:
+        refused = await client.call_tool("komodo_write_DeleteDeployment", {"id": "api-v2"})  # not confirmed
+        listed = {t.name: t for t in (await client.list_tools()).tools}["komodo_write_DeleteDeployment"]
+    assert json.loads(refused.content[0].text)["code"] == "VALIDATION_ERROR"
+    assert listed.input_schema == tool.parameters and "confirm" in tool.parameters["properties"]

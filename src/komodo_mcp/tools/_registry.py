@@ -7,7 +7,13 @@ the chosen toolsets and tools are a union.
 
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
 from mcp.server.mcpserver.tools import Tool
+from pydantic import PrivateAttr
 
 from ..config import Settings
 from . import FAMILIES
@@ -62,10 +68,61 @@ def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[Tool
     return selected
 
 
-def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
+# Every tool's published schemas, precomputed (tests/test_lean_answers.py keeps them equal to what build_tool
+# makes; UPDATE_TOOLSNAPS=1 rewrites them). Building them costs ~15 ms a tool, most of a cold start.
+SCHEMAS = Path(__file__).with_name("schemas.json")
+
+
+@functools.cache
+def precomputed_schemas() -> dict[str, dict[str, Any]]:
+    try:
+        return json.loads(SCHEMAS.read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def schema_key(spec: ToolSpec, settings: Settings) -> str:
+    """The schemas depend on the tool and on whether it asks for confirmation."""
+    return f"{spec.name}+confirm" if spec.destructive and settings.confirm else spec.name
+
+
+def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
+    """The tool as the SDK makes it: argument model, validators and schemas."""
     fn = confirming(spec, settings) if spec.destructive and settings.confirm else spec.fn
     tool = Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=spec.annotations(), structured_output=True)
     tool.parameters = portable(tool.parameters)
     tool.fn_metadata.output_schema = lean(tool.fn_metadata.output_schema or {}) or None
+    return tool
+
+
+class DeferredTool(Tool):
+    """A tool listed from its precomputed schemas and built on its first call, so the server answers its first
+    tools/list without building any."""
+
+    _spec: Any = PrivateAttr(None)
+    _settings: Any = PrivateAttr(None)
+    _output_schema: Any = PrivateAttr(None)
+
+    @property  # type: ignore[override]
+    def output_schema(self) -> dict[str, Any] | None:
+        return self._output_schema
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        if self.fn_metadata is None:
+            built = build_tool(self._spec, self._settings)
+            for name in ("fn", "fn_metadata", "context_kwarg", "resolved_params", "resolver_plans", "is_async"):
+                setattr(self, name, getattr(built, name))
+        return await super().run(arguments, context, convert_result)
+
+
+def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
+    schemas = precomputed_schemas().get(schema_key(spec, settings))
+    if schemas is None:
+        return build_tool(spec, settings)
+    tool = DeferredTool.model_construct(
+        fn=spec.fn, name=spec.name, title=spec.title, description=spec.description,
+        parameters=schemas["inputSchema"], fn_metadata=None, is_async=True, context_kwarg=None, resolved_params={},
+        resolver_plans={}, annotations=spec.annotations(), icons=None, meta=None)
+    tool._spec, tool._settings, tool._output_schema = spec, settings, schemas["outputSchema"]
     return tool
