@@ -8,7 +8,8 @@ import os
 import pytest
 
 from komodo_mcp.config import Settings
-from komodo_mcp.tools._registry import SCHEMAS, DeferredTool, all_specs, build_tool, schema_key, to_tool
+from komodo_mcp.tools._registry import (SCHEMAS, DeferredTool, all_specs, build_tool, precomputed_schemas, schema_key,
+                                       source_fingerprint, to_tool)
 
 from .conftest import mcp_client, settings_for
 
@@ -57,9 +58,10 @@ def test_precomputed_schemas_are_what_the_tools_build():
         for spec in all_specs():
             built = build_tool(spec, settings)
             schemas[schema_key(spec, settings)] = {"inputSchema": built.parameters, "outputSchema": built.output_schema}
+    saved = {"fingerprint": source_fingerprint(), "tools": schemas}
     if os.environ.get("UPDATE_TOOLSNAPS"):
-        SCHEMAS.write_text(json.dumps(schemas, sort_keys=True, separators=(",", ":")) + "\n")
-    assert json.loads(SCHEMAS.read_text()) == schemas, "tools/schemas.json is stale: run with UPDATE_TOOLSNAPS=1"
+        SCHEMAS.write_text(json.dumps(saved, sort_keys=True, separators=(",", ":")) + "\n")
+    assert json.loads(SCHEMAS.read_text()) == saved, "tools/schemas.json is stale: run with UPDATE_TOOLSNAPS=1"
 
 
 async def test_a_listed_tool_is_built_on_its_first_call(shared_sim):
@@ -71,3 +73,15 @@ async def test_a_listed_tool_is_built_on_its_first_call(shared_sim):
         listed = {t.name: t for t in (await client.list_tools()).tools}["komodo_write_DeleteDeployment"]
     assert json.loads(refused.content[0].text)["code"] == "VALIDATION_ERROR"
     assert listed.input_schema == tool.parameters and "confirm" in tool.parameters["properties"]
+
+
+def test_schemas_made_from_other_sources_are_not_used(tmp_path, monkeypatch):
+    stale = tmp_path / "schemas.json"
+    stale.write_text(SCHEMAS.read_text().replace(source_fingerprint(), "0" * 64))
+    monkeypatch.setattr("komodo_mcp.tools._registry.SCHEMAS", stale)
+    precomputed_schemas.cache_clear()
+    try:
+        tool = to_tool(all_specs()[0], Settings(url="http://127.0.0.1:9"))
+    finally:
+        precomputed_schemas.cache_clear()
+    assert not isinstance(tool, DeferredTool) and tool.fn_metadata is not None

@@ -8,11 +8,13 @@ the chosen toolsets and tools are a union.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver.tools import Tool
+import pydantic
 from pydantic import PrivateAttr
 
 from ..config import Settings
@@ -73,12 +75,23 @@ def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[Tool
 SCHEMAS = Path(__file__).with_name("schemas.json")
 
 
+def source_fingerprint() -> str:
+    """What the schemas are made from: the tools' and mappings' source, and pydantic's version."""
+    digest = hashlib.sha256(pydantic.VERSION.encode())
+    package = Path(__file__).parent.parent
+    for path in sorted([*package.glob("tools/*.py"), *package.glob("mapping/*.py")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 @functools.cache
 def precomputed_schemas() -> dict[str, dict[str, Any]]:
+    """The precomputed schemas, or none if they were made from other sources (then every tool is built)."""
     try:
-        return json.loads(SCHEMAS.read_text())
+        saved = json.loads(SCHEMAS.read_text())
     except FileNotFoundError:
         return {}
+    return saved["tools"] if saved.get("fingerprint") == source_fingerprint() else {}
 
 
 def schema_key(spec: ToolSpec, settings: Settings) -> str:
