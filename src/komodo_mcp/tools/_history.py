@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable
+from typing import Any, Awaitable, Callable
 
-from ..client import KomodoError, gather, nothing
+from ..client import KomodoError, gather
 from ._context import PARAM, App
 
 
@@ -19,22 +19,24 @@ async def recent_runs(app: App, kind: str, resource_id: str, operations: tuple[s
     return [{**full, "id": item["id"], "username": item["username"]} for item, full in zip(listed, fulls)]
 
 
-async def resource_and_runs(app: App, kind: str, key: str, operations: tuple[str, ...], limit: int,
-                            *also: Awaitable[Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str],
-                                                            list[dict[str, Any]], list[Any]]:
+async def resource_in_one_round(app: App, kind: str, key: str, *, also: tuple[Awaitable[Any], ...] = (),
+                                by_id: Callable[[str], list[Awaitable[Any]]] = lambda resource_id: []
+                                ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], list[Any], list[Any]]:
     """A resource for a Get tool, in one round of concurrent requests: the full resource, its list item (state),
-    the tag names, its recent runs (when its id is known already) and the `also` calls, whose KomodoErrors come
-    back in their place. A name seen for the first time costs a second round for the runs."""
+    the tag names, the `also` calls (their KomodoErrors come back in their place) and the `by_id` calls, which need
+    the resource's id: when it is not known yet (a name seen for the first time), they take a second round."""
     known_id = app.known_id(kind, key)
-    full, items, tags, runs, *extra = await gather(
+    speculative = by_id(known_id) if known_id else []
+    full, items, tags, *rest = await gather(
         app.komodo.read(f"Get{kind}", **{PARAM[kind]: key}),
-        app.komodo.read(f"List{kind}s", query={"names": [key]}, limit=0), app.tag_names(),
-        recent_runs(app, kind, known_id, operations, limit) if known_id else nothing(), *also, tolerate=True)
-    for required in (full, items, tags, runs):
+        app.komodo.read(f"List{kind}s", query={"names": [key]}, limit=0), app.tag_names(), *also, *speculative,
+        tolerate=True)
+    also_results, by_id_results = rest[:len(also)], rest[len(also):]
+    for required in (full, items, tags, *by_id_results):
         if isinstance(required, KomodoError):
             raise required
     resource_id = app.remember(kind, full)
     if resource_id != known_id:  # first seen, or the name now belongs to another resource
-        runs = await recent_runs(app, kind, resource_id, operations, limit)
+        by_id_results = await gather(*by_id(resource_id))
     item = next(item for item in items if item["id"] == resource_id)
-    return full, item, tags, runs, extra
+    return full, item, tags, also_results, by_id_results

@@ -15,7 +15,7 @@ from ..mapping.models import ActionDetail, ActionItem, Page
 from ..mapping.status import ActionType
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start, wait
-from ._history import resource_and_runs
+from ._history import recent_runs, resource_in_one_round
 from ._lists import list_resources
 from ._params import ID, ActionId, PageNumber, PageSize
 from ._spec import execute, read, write
@@ -48,7 +48,8 @@ async def list_actions(
 async def get_action(ctx: Context, id: ActionId) -> Envelope[ActionDetail]:
     """One action in depth: its script, default arguments (secrets masked) and recent runs with their output."""
     app = app_of(ctx)
-    full, item, tags, runs, _ = await resource_and_runs(app, "Action", id, ("RunAction",), HISTORY_RUNS)
+    full, item, tags, _, (runs,) = await resource_in_one_round(
+        app, "Action", id, by_id=lambda action_id: [recent_runs(app, "Action", action_id, ("RunAction",), HISTORY_RUNS)])
     return ok(action_detail(full, item, tags, app.settings.show_secrets, runs))
 
 

@@ -14,7 +14,7 @@ from ..mapping.models import BuildDetail, BuildItem, Page
 from ..mapping.status import BUILD, BuildStatus
 from ._context import App, app_of
 from ._execution import Started, answers, cancel_running, result_fields, start
-from ._history import resource_and_runs
+from ._history import recent_runs, resource_in_one_round
 from ._lists import list_resources
 from ._params import ID, BuildId, PageNumber, PageSize
 from ._spec import execute, read, write
@@ -47,7 +47,8 @@ async def list_builds(
 async def get_build(ctx: Context, id: BuildId) -> Envelope[BuildDetail]:
     """One build in depth: config, build args (secrets masked), and its recent runs with duration and result."""
     app = app_of(ctx)
-    full, item, tags, runs, _ = await resource_and_runs(app, "Build", id, ("RunBuild",), HISTORY_RUNS)
+    full, item, tags, _, (runs,) = await resource_in_one_round(
+        app, "Build", id, by_id=lambda build_id: [recent_runs(app, "Build", build_id, ("RunBuild",), HISTORY_RUNS)])
     builder_id = full["config"].get("builder_id")
     builder_name = await app.name_of("Builder", builder_id) if builder_id else None
     return ok(build_detail(full, item, tags, app.settings.show_secrets, runs, builder_name))

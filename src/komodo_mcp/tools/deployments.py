@@ -15,7 +15,7 @@ from ..mapping.models import DeploymentDetail, DeploymentItem, LogOutput, Page
 from ..mapping.status import DEPLOYMENT, DeploymentStatus
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start
-from ._history import resource_and_runs
+from ._history import recent_runs, resource_in_one_round
 from ._lists import list_resources
 from ._logs import read_log
 from ._params import ID, DeploymentId, PageNumber, PageSize, Search, StopSignal, StopTime, Tail, Timestamps, given
@@ -58,9 +58,10 @@ async def get_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeploymentD
     an unreachable server) are null with a note.
     """
     app = app_of(ctx)
-    full, item, tags, history, (container, stats) = await resource_and_runs(
-        app, "Deployment", id, ("Deploy",), HISTORY_RUNS, app.komodo.read("GetDeploymentContainer", deployment=id),
-        app.komodo.read("GetDeploymentStats", deployment=id))
+    full, item, tags, (container, stats), (history,) = await resource_in_one_round(
+        app, "Deployment", id, also=(app.komodo.read("GetDeploymentContainer", deployment=id),
+                                     app.komodo.read("GetDeploymentStats", deployment=id)),
+        by_id=lambda deployment_id: [recent_runs(app, "Deployment", deployment_id, ("Deploy",), HISTORY_RUNS)])
     notes = [f"{name} unavailable: {value.message}" for name, value in (("container", container), ("metrics", stats))
              if isinstance(value, KomodoError)]
     return ok(deployment_detail(

@@ -15,7 +15,7 @@ from ..mapping.models import Page, ProcedureDetail, ProcedureItem
 from ..mapping.status import ProcedureTrigger
 from ._context import PARAM, App, app_of
 from ._execution import Started, answers, result_fields, start, wait
-from ._history import resource_and_runs
+from ._history import recent_runs, resource_in_one_round
 from ._lists import list_resources
 from ._params import ID, PageNumber, PageSize, ProcedureId, RunOptions
 from ._spec import execute, read, write
@@ -60,7 +60,8 @@ async def _target_names(komodo: KomodoClient, config: dict[str, Any]) -> dict[st
 async def get_procedure(ctx: Context, id: ProcedureId) -> Envelope[ProcedureDetail]:
     """One procedure in depth: every step (stage, execution type, target by name) and its recent runs."""
     app = app_of(ctx)
-    full, item, tags, runs, _ = await resource_and_runs(app, "Procedure", id, ("RunProcedure",), HISTORY_RUNS)
+    full, item, tags, _, (runs,) = await resource_in_one_round(app, "Procedure", id, by_id=lambda procedure_id: [
+        recent_runs(app, "Procedure", procedure_id, ("RunProcedure",), HISTORY_RUNS)])
     names = await _target_names(app.komodo, full["config"])
     return ok(procedure_detail(full, item, tags, names, runs))
 
