@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from . import __version__, telemetry
 from .client import KomodoClient, KomodoError, one_tool_call
 from .config import Settings
-from .mapping.envelope import compact_text, error_body, error_result, komodo_error_body
+from .mapping.envelope import error_body, error_result, komodo_error_body
 from .audit import AuditLog
 from .prompts import register_prompts
 from .redact import redact, register_secret
@@ -59,7 +59,6 @@ class KomodoMCP(MCPServer[App]):
         if result.is_error:  # the envelope is the text (see error_result)
             code, job_id = json.loads(result.content[0].text).get("code", "ERROR"), None
         else:
-            compact_text(result)
             data = (result.structured_content or {}).get("data")
             code, job_id = "OK", data.get("job_id") if isinstance(data, dict) else None
         telemetry.TOOL_CALLS.add(1, {"tool": name, "code": code})

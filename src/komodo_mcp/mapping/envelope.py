@@ -68,7 +68,9 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def compact_text(result: CallToolResult) -> None:
-    """Make a successful result's text the compact form of its structured content (which keeps the full shape)."""
-    if result.structured_content is not None:
-        result.content = [TextContent(type="text", text=compact_json(result.structured_content))]
+def envelope_result(envelope: Envelope[Any]) -> CallToolResult:
+    """A successful tool result: the envelope's JSON as structured content (the full shape), its compact form as
+    the text."""
+    structured = envelope.model_dump(mode="json", by_alias=True)
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(structured))],
+                          structured_content=structured)

@@ -18,6 +18,7 @@ import pydantic
 from pydantic import PrivateAttr
 
 from ..config import Settings
+from ..mapping.envelope import Envelope, envelope_result
 from . import FAMILIES
 from ._confirm import confirming
 from ._schema import lean, portable
@@ -102,14 +103,25 @@ def schema_key(spec: ToolSpec, settings: Settings) -> str:
 def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
     """The tool as the SDK makes it: argument model, validators and schemas."""
     fn = confirming(spec, settings) if spec.destructive and settings.confirm else spec.fn
-    tool = Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
+    tool = KomodoTool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=spec.annotations(), structured_output=True)
     tool.parameters = portable(tool.parameters)
     tool.fn_metadata.output_schema = lean(tool.fn_metadata.output_schema or {}) or None
     return tool
 
 
-class DeferredTool(Tool):
+class KomodoTool(Tool):
+    """A tool whose Envelope becomes the MCP result in one step (the SDK would validate it again and also
+    pretty-print it into a text that is then replaced)."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        result = await super().run(arguments, context, convert_result=False)
+        if not convert_result:
+            return result
+        return envelope_result(result) if isinstance(result, Envelope) else self.fn_metadata.convert_result(result)
+
+
+class DeferredTool(KomodoTool):
     """A tool listed from its precomputed schemas and built on its first call, so the server answers its first
     tools/list without building any."""
 
