@@ -32,11 +32,14 @@ async def resource_in_one_round(app: App, kind: str, key: str, *, also: tuple[Aw
         app.komodo.read(f"List{kind}s", query={"names": [key]}, limit=0), app.tag_names(), *also, *speculative,
         tolerate=True)
     also_results, by_id_results = rest[:len(also)], rest[len(also):]
-    for required in (full, items, tags, *by_id_results):
+    for required in (full, items, tags):
         if isinstance(required, KomodoError):
             raise required
     resource_id = app.remember(kind, full)
     if resource_id != known_id:  # first seen, or the name now belongs to another resource
         by_id_results = await gather(*by_id(resource_id))
+    for required in by_id_results:
+        if isinstance(required, KomodoError):
+            raise required
     item = next(item for item in items if item["id"] == resource_id)
     return full, item, tags, also_results, by_id_results
