@@ -10,13 +10,14 @@ import itertools
 import pytest
 from mcp.client import Client
 
-from komodo_mcp.client import KomodoClient, RateLimited
+from komodo_mcp.client import KomodoClient, RateLimited, TimedOut, gather
 from komodo_mcp.client._ratelimit import TokenBucket
 from komodo_mcp.config import DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_MINUTE
 from komodo_mcp.server import build_server
 from komodo_sim import Simulator
 
 from .conftest import call, serve, settings_for
+from .round_trips import CountingTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -101,3 +102,13 @@ async def test_a_wrong_key_answers_auth_error_after_one_failed_login():
     assert first[1]["code"] == "AUTH_ERROR" and second[1]["code"] == "AUTH_ERROR"
     assert "4 attempts remaining" in first[1]["error"] and "3 attempts remaining" in second[1]["error"]
     assert (after_first - before, after_second - after_first) == (1, 1)
+
+
+async def test_requests_waiting_behind_a_timeout_before_komodo_ever_answered_fail_without_waiting_again(sim):
+    sim.simulator.latency_s = 0.5
+    transport = CountingTransport()
+    client = KomodoClient(settings_for(sim.url, timeout=0.1, retries=0), transport=transport)
+    results = await gather(*(client.read("GetVersion") for _ in range(3)), tolerate=True)
+    await client.aclose()
+    assert [type(result) for result in results] == [TimedOut] * 3
+    assert transport.operations == ["GetVersion"]  # one request sent; the other two failed the same way at once

@@ -46,8 +46,8 @@ class KomodoClient:
         # failed login per tool call, not one per fanned-out request (Core locks an address out after 5 in 15 s).
         self._credentials_proven = False
         self._credentials_gate = anyio.Lock()
-        self._auth_failures = 0
-        self._last_auth_error: AuthError | None = None
+        self._unproven_failures = 0
+        self._last_unproven_error: KomodoError | None = None
         self.calls = 0  # Komodo round trips made, for metrics and benchmarks
 
     def __repr__(self) -> str:
@@ -96,26 +96,26 @@ class KomodoClient:
         return await self._proving_credentials(lambda: self._send(module, operation, params))
 
     async def _proving_credentials(self, send: Callable[[], Awaitable[Any]]) -> Any:
-        """Send; while the credentials are unproven, one request at a time, and a request that waited behind an
-        authentication failure fails the same way without asking Komodo."""
+        """Send; while the credentials are unproven, one request at a time, and a request that waited behind a
+        failure that was not Komodo's verdict on the request itself (authentication, unreachable, timed out,
+        refused with 429) fails the same way without asking Komodo."""
         if self._credentials_proven:
-            return await self._record_auth(send)
-        failures_before = self._auth_failures
+            return await self._judged(send)
+        failures_before = self._unproven_failures
         async with self._credentials_gate:
-            if self._auth_failures != failures_before and self._last_auth_error is not None:
-                raise self._last_auth_error
-            return await self._record_auth(send)
+            if self._unproven_failures != failures_before and self._last_unproven_error is not None:
+                raise self._last_unproven_error
+            return await self._judged(send)
 
-    async def _record_auth(self, send: Callable[[], Awaitable[Any]]) -> Any:
+    async def _judged(self, send: Callable[[], Awaitable[Any]]) -> Any:
         try:
             result = await send()
-        except AuthError as error:
-            self._credentials_proven = False
-            self._auth_failures += 1
-            self._last_auth_error = error
+        except (AuthError, Unreachable, TimedOut, RateLimited) as error:
+            if isinstance(error, AuthError):
+                self._credentials_proven = False
+            self._unproven_failures += 1
+            self._last_unproven_error = error
             raise
-        except (Unreachable, TimedOut, RateLimited):
-            raise  # Komodo did not judge the credentials
         except KomodoError:
             self._credentials_proven = True  # a refusal of the request itself: the credentials were accepted
             raise
