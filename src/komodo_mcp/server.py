@@ -21,11 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import __version__, telemetry
-from .client import KomodoClient, KomodoError
+from .client import KomodoClient, KomodoError, one_tool_call
 from .config import Settings
 from .mapping.envelope import error_body, error_result, komodo_error_body
 from .audit import AuditLog
-from .auth import oauth_server_options
 from .prompts import register_prompts
 from .redact import redact, register_secret
 from .resources import register_resources
@@ -54,7 +53,8 @@ class KomodoMCP(MCPServer[App]):
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
         started = time.perf_counter()
-        result = await self._call_tool(name, arguments, context)
+        with one_tool_call():  # the rate limit counts this call once, however many Komodo requests it makes
+            result = await self._call_tool(name, arguments, context)
         if not isinstance(result, CallToolResult):
             return result  # an input-required round: the call is not over yet
         if result.is_error:  # the envelope is the text (see error_result)
@@ -174,10 +174,15 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
                 await app.close_callers()
 
     tasks = any(spec.kind == "execute" for spec in specs)
+    oauth: dict[str, Any] = {}
+    if settings.oauth_issuer:
+        from .auth import oauth_server_options  # imports jwt and cryptography: only for OAuth
+
+        oauth = oauth_server_options(settings)
     server = KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
                      log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
                      tools=[to_tool(spec, settings) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
-                     middleware=[TaskMiddleware()] if tasks else [], **oauth_server_options(settings),
+                     middleware=[TaskMiddleware()] if tasks else [], **oauth,
                      request_state_security=RequestStateSecurity(
                          keys=[key.get_secret_value() for key in settings.request_state_keys])
                      if settings.request_state_keys else None)

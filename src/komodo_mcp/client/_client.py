@@ -7,7 +7,7 @@ import json
 import logging
 import random
 import time
-from typing import Any, AsyncIterator, Literal
+from typing import Any, AsyncIterator, Awaitable, Callable, Literal
 from urllib.parse import urlsplit
 
 import anyio
@@ -29,7 +29,8 @@ JWT_RENEW_MARGIN_MS = 60_000
 class KomodoClient:
     """Reads retry on network errors, 429 and 502/503/504 with jittered backoff; executes and writes never retry."""
 
-    def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.base_url = settings.url
         self._http = httpx2.AsyncClient(
@@ -38,10 +39,16 @@ class KomodoClient:
             limits=httpx2.Limits(max_connections=64, max_keepalive_connections=32),
             headers={"content-type": "application/json", "accept": "application/json"},
         )
-        self._bucket = TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        self._bucket = TokenBucket(settings.rate_limit_per_minute, settings.rate_limit_burst, clock)
         self._jwt: str | None = settings.jwt.get_secret_value() if settings.jwt else None
         self._jwt_renew_at_ms = _jwt_renew_at_ms(self._jwt) if self._jwt else None
         self._login_lock = anyio.Lock()
+        # Until a request has proven the credentials, requests go one at a time: a wrong key then costs Komodo one
+        # failed login per tool call, not one per fanned-out request (Core locks an address out after 5 in 15 s).
+        self._credentials_proven = False
+        self._credentials_gate = anyio.Lock()
+        self._unproven_failures = 0
+        self._last_unproven_error: KomodoError | None = None
         self.calls = 0  # Komodo round trips made, for metrics and benchmarks
 
     def __repr__(self) -> str:
@@ -84,10 +91,40 @@ class KomodoClient:
 
     async def _call_once(self, module: Module, operation: str, params: dict[str, Any]) -> Any:
         try:
-            self._bucket.take()
+            self._bucket.admit()
         except RateLimited:
             telemetry.RATE_LIMITED.add(1, {"komodo.operation": operation})
             raise
+        return await self._proving_credentials(lambda: self._send(module, operation, params))
+
+    async def _proving_credentials(self, send: Callable[[], Awaitable[Any]]) -> Any:
+        """Send; while the credentials are unproven, one request at a time, and a request that waited behind a
+        failure that was not Komodo's verdict on the request itself (authentication, unreachable, timed out,
+        refused with 429) fails the same way without asking Komodo."""
+        if self._credentials_proven:
+            return await self._judged(send)
+        failures_before = self._unproven_failures
+        async with self._credentials_gate:
+            if self._unproven_failures != failures_before and self._last_unproven_error is not None:
+                raise self._last_unproven_error
+            return await self._judged(send)
+
+    async def _judged(self, send: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            result = await send()
+        except (AuthError, Unreachable, TimedOut, RateLimited) as error:
+            if isinstance(error, AuthError):
+                self._credentials_proven = False
+            self._unproven_failures += 1
+            self._last_unproven_error = error
+            raise
+        except KomodoError:
+            self._credentials_proven = True  # a refusal of the request itself: the credentials were accepted
+            raise
+        self._credentials_proven = True
+        return result
+
+    async def _send(self, module: Module, operation: str, params: dict[str, Any]) -> Any:
         headers = await self._auth_headers()
         self.calls += 1
         with telemetry.komodo_span(module, operation) as span:
@@ -111,7 +148,7 @@ class KomodoClient:
         """`POST /terminal/execute`: the command's output lines as they arrive. Never retried."""
         if not self.base_url:
             raise Unreachable("No Komodo URL configured (set KOMODO_URL or use --demo)", {"operation": "terminal"})
-        self._bucket.take()
+        self._bucket.admit()
         headers = await self._auth_headers()
         self.calls += 1
         try:

@@ -1,4 +1,5 @@
-"""What every tool reaches through its Context: the Komodo client, the settings and a short-lived tag cache."""
+"""What every tool reaches through its Context: the Komodo client, the settings and small caches of what rarely
+changes. Each App has its own caches, so one caller's Komodo view never answers another's."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from pydantic import SecretStr
 
 from mcp.server.mcpserver import Context
 
-from ..client import KomodoClient
+from ..client import KomodoClient, KomodoError
 from ..config import Settings
 
 TAG_CACHE_SECONDS = 30.0
+ID_CACHE_SECONDS = 60.0  # name → id; a stale id is noticed (the resource answers another id) and refetched
+PERMISSION_CACHE_SECONDS = 30.0
+FINISHED_JOBS_KEPT = 512  # a finished Update never changes again
 CALLER_CLIENTS = 64  # per-caller Komodo clients kept open (least recently used are closed)
 CALLER_KEY, CALLER_SECRET = "x-komodo-api-key", "x-komodo-api-secret"
 # The parameter that names each kind's target in Komodo's read requests.
@@ -30,6 +34,10 @@ class App:
     settings: Settings
     _tags: dict[str, str] = field(default_factory=dict)
     _tags_at: float = 0.0
+    _ids: Expiring = field(default_factory=lambda: Expiring(ID_CACHE_SECONDS, 4096))
+    _names: Expiring = field(default_factory=lambda: Expiring(ID_CACHE_SECONDS, 4096))
+    _permissions: Expiring = field(default_factory=lambda: Expiring(PERMISSION_CACHE_SECONDS, 1024))
+    _finished_jobs: Expiring = field(default_factory=lambda: Expiring(float("inf"), FINISHED_JOBS_KEPT))
     _callers: OrderedDict[str, App] = field(default_factory=OrderedDict)
     _closing: list[KomodoClient] = field(default_factory=list)
 
@@ -65,6 +73,50 @@ class App:
             self._tags_at = time.monotonic()
         return self._tags
 
+    def known_id(self, kind: str, key: str) -> str | None:
+        """The id of `key` without asking Komodo, if it is an id or a name seen lately; else None."""
+        return key if is_object_id(key) else self._ids.get((kind, key))
+
+    def remember(self, kind: str, resource: dict[str, Any]) -> str:
+        """Note a fetched resource's name → id; answers the id."""
+        resource_id = resource["_id"]["$oid"]
+        self._ids.put((kind, resource["name"]), resource_id)
+        return resource_id
+
+    async def name_of(self, kind: str, resource_id: str) -> str | None:
+        """A resource's (or, for kind "User", a user's) name by id, cached like the ids; None if Komodo will not
+        say."""
+        name = self._names.get((kind, resource_id))
+        if name is None:
+            try:
+                if kind == "User":
+                    name = (await self.komodo.read("GetUsername", user_id=resource_id))["username"]
+                else:
+                    name = (await self.komodo.read(f"Get{kind}", **{PARAM[kind]: resource_id}))["name"]
+            except KomodoError:
+                return None
+            self._names.put((kind, resource_id), name)
+        return name
+
+    async def permission(self, target: dict[str, str]) -> str:
+        """This caller's permission level on a resource (None/Read/Execute/Write), cached briefly."""
+        key = (target["type"], target["id"])
+        level = self._permissions.get(key)
+        if level is None:
+            answer = await self.komodo.read("GetPermission", target=target)
+            level = answer if isinstance(answer, str) else answer.get("level", "None")
+            self._permissions.put(key, level)
+        return level
+
+    async def job(self, job_id: str) -> dict[str, Any]:
+        """A job's Update; finished ones are kept, since Komodo never changes them again."""
+        update = self._finished_jobs.get(job_id)
+        if update is None:
+            update = await self.komodo.read("GetUpdate", id=job_id)
+            if update.get("status") == "Complete":
+                self._finished_jobs.put(job_id, update)
+        return update
+
     async def resolve_id(self, kind: str, key: str) -> str:
         """The id of a resource given by id or name: Komodo's `*_ids` filters and Mongo queries take ids only."""
         found = await self.komodo.read(f"Get{kind}", **{PARAM[kind]: key})
@@ -73,6 +125,32 @@ class App:
     def ui_link(self, *parts: str) -> str:
         base = self.settings.ui_url or self.settings.url
         return "/".join([base.rstrip("/"), *parts])
+
+
+class Expiring:
+    """A small map whose entries expire `lifetime` seconds after they were put; the least recently put go first
+    beyond `size`."""
+
+    def __init__(self, lifetime: float, size: int) -> None:
+        self.lifetime, self.size = lifetime, size
+        self._entries: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > self.lifetime:
+            return None
+        return entry[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        self._entries[key] = (time.monotonic(), value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
+def is_object_id(key: str) -> bool:
+    """Komodo reads a 24-hex-digit key as an id, anything else as a name."""
+    return len(key) == 24 and all(c in "0123456789abcdefABCDEF" for c in key)
 
 
 def app_for(request_context: Any) -> App:

@@ -75,10 +75,9 @@ async def start(app: App, kind: str, key: str, operation: str, **params: Any) ->
     resource_id, name = resource["_id"]["$oid"], resource["name"]
     target = {"type": kind, "id": resource_id}
     async with _start_locks[(kind, resource_id)]:
-        permission, state, runs = await gather(
-            komodo.read("GetPermission", target=target),
-            komodo.read(f"Get{kind}ActionState", **{PARAM[kind]: resource_id}), recent_runs(komodo, kind, resource_id, (operation,), ESTIMATE_RUNS))
-        level = permission if isinstance(permission, str) else permission.get("level", "None")
+        level, state, runs = await gather(
+            app.permission(target), komodo.read(f"Get{kind}ActionState", **{PARAM[kind]: resource_id}),
+            recent_runs(app, kind, resource_id, (operation,), ESTIMATE_RUNS))
         if LEVELS.index(level) < LEVELS.index("Execute"):
             raise Forbidden(f"{operation} needs Execute permission on {kind} {name}; this API key has {level}",
                             {"operation": operation, "permission": level})
@@ -128,7 +127,7 @@ async def wait(ctx: Context, app: App, job_id: str, timeout: float) -> tuple[dic
     """
     deadline = time.monotonic() + timeout
     delay, reported = 0.1, -1.0
-    update = await app.komodo.read("GetUpdate", id=job_id)
+    update = await app.job(job_id)
     planned = await planned_steps(app, update)
     while True:
         done = update.get("status") == "Complete"
@@ -143,7 +142,7 @@ async def wait(ctx: Context, app: App, job_id: str, timeout: float) -> tuple[dic
             return update, not done
         await anyio.sleep(min(delay, remaining))
         delay = min(delay * 1.5, 2.0)
-        update = await app.komodo.read("GetUpdate", id=job_id)
+        update = await app.job(job_id)
 
 
 async def planned_steps(app: App, update: dict[str, Any]) -> list[str] | None:

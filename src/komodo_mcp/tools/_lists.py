@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import ceil
 from typing import Any, Callable, TypeVar
 
-from ..client import gather, list_all, list_page
+from ..client import gather, list_all, list_page, nothing
 from ..mapping.models import Page
 from ._context import App
 
@@ -21,13 +21,19 @@ async def list_resources(app: App, kind: str, *, page: int, page_size: int, quer
     knows, in which case every match is fetched and paged here.
     """
     komodo = app.komodo
+    fulls: list[dict[str, Any]] | None = None
     if keep is None:
-        (items, total), tags = await gather(
-            list_page(komodo, f"List{kind}s", f"Get{kind}sSummary", page, page_size, query), app.tag_names())
+        # Unfiltered, Komodo pages the full resources like the list items: the page, its full resources and the
+        # exact total come in one round of concurrent requests, whatever the fleet size.
+        (items, total), tags, fulls = await gather(
+            list_page(komodo, f"List{kind}s", f"Get{kind}sSummary", page, page_size, query), app.tag_names(),
+            nothing() if query else komodo.read(f"ListFull{kind}s", query={}, page=page - 1, limit=page_size))
     else:
         items, tags = await gather(list_all(komodo, f"List{kind}s", query), app.tag_names())
         total = None
-    fulls = await komodo.read(f"ListFull{kind}s", query={"names": [i["id"] for i in items]}, limit=0) if items else []
+    if fulls is None:
+        fulls = await komodo.read(f"ListFull{kind}s", query={"names": [i["id"] for i in items]}, limit=0) \
+            if items else []
     by_id = {full["_id"]["$oid"]: full for full in fulls}
     mapped = [mapper(item, by_id.get(item["id"]), tags) for item in items]
     if keep is not None:

@@ -8,16 +8,22 @@ beats an included one, and the chosen toolsets and tools are a union.
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
+import pydantic
 from mcp.server.mcpserver.tools import Tool
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..config import Settings
+from ..mapping.envelope import Envelope, envelope_result
 from . import FAMILIES
 from ._confirm import confirming
-from ._schema import portable
+from ._schema import lean, portable
 from ._spec import ToolSpec
 
 KIND_TOOLSETS = ("read", "execute", "write")
@@ -99,12 +105,86 @@ def why_not_served(name: str, settings: Settings) -> str:
             f"(KOMODO_MCP_TOOLSETS), or name it with --tools (KOMODO_MCP_TOOLS)")
 
 
-def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
+# Every tool's published schemas, precomputed (tests/test_lean_answers.py keeps them equal to what build_tool
+# makes; UPDATE_TOOLSNAPS=1 rewrites them). Building them costs ~15 ms a tool, most of a cold start.
+SCHEMAS = Path(__file__).with_name("schemas.json")
+
+
+def source_fingerprint() -> str:
+    """What the schemas are made from: the tools' and mappings' source, and pydantic's version."""
+    digest = hashlib.sha256(pydantic.VERSION.encode())
+    package = Path(__file__).parent.parent
+    for path in sorted([*package.glob("tools/*.py"), *package.glob("mapping/*.py")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def precomputed_schemas() -> dict[str, dict[str, Any]]:
+    """The precomputed schemas, or none if they were made from other sources (then every tool is built)."""
+    try:
+        saved = json.loads(SCHEMAS.read_text())
+    except FileNotFoundError:
+        return {}
+    return saved["tools"] if saved.get("fingerprint") == source_fingerprint() else {}
+
+
+def schema_key(spec: ToolSpec, settings: Settings) -> str:
+    """The schemas depend on the tool and on whether it asks for confirmation."""
+    return f"{spec.name}+confirm" if spec.destructive and settings.confirm else spec.name
+
+
+def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
+    """The tool as the SDK makes it: argument model, validators and schemas."""
     fn = confirming(spec, settings) if spec.destructive and settings.confirm else spec.fn
-    tool = Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
+    tool = KomodoTool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=spec.annotations(), structured_output=True)
     tool.parameters = portable(tool.parameters)
     tool.fn_metadata.arg_model = _refusing_unknown(tool.name, tool.fn_metadata.arg_model)
+    tool.fn_metadata.output_schema = lean(tool.fn_metadata.output_schema or {}) or None
+    return tool
+
+
+class KomodoTool(Tool):
+    """A tool whose Envelope becomes the MCP result in one step (the SDK would validate it again and also
+    pretty-print it into a text that is then replaced)."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        result = await super().run(arguments, context, convert_result=False)
+        if not convert_result:
+            return result
+        return envelope_result(result) if isinstance(result, Envelope) else self.fn_metadata.convert_result(result)
+
+
+class DeferredTool(KomodoTool):
+    """A tool listed from its precomputed schemas and built on its first call, so the server answers its first
+    tools/list without building any."""
+
+    _spec: Any = PrivateAttr(None)
+    _settings: Any = PrivateAttr(None)
+    _output_schema: Any = PrivateAttr(None)
+
+    @property  # type: ignore[override]
+    def output_schema(self) -> dict[str, Any] | None:
+        return self._output_schema
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        if self.fn_metadata is None:
+            built = build_tool(self._spec, self._settings)
+            for name in ("fn", "fn_metadata", "context_kwarg", "resolved_params", "resolver_plans", "is_async"):
+                setattr(self, name, getattr(built, name))
+        return await super().run(arguments, context, convert_result)
+
+
+def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
+    schemas = precomputed_schemas().get(schema_key(spec, settings))
+    if schemas is None:
+        return build_tool(spec, settings)
+    tool = DeferredTool.model_construct(
+        fn=spec.fn, name=spec.name, title=spec.title, description=spec.description,
+        parameters=schemas["inputSchema"], fn_metadata=None, is_async=True, context_kwarg=None, resolved_params={},
+        resolver_plans={}, annotations=spec.annotations(), icons=None, meta=None)
+    tool._spec, tool._settings, tool._output_schema = spec, settings, schemas["outputSchema"]
     return tool
 
 

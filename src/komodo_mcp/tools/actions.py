@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from ..client import gather
 from ..mapping.automation import action_detail, action_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ActionRunResult
@@ -16,7 +15,7 @@ from ..mapping.models import ActionDetail, ActionItem, Page
 from ..mapping.status import ActionType
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start, wait
-from ._history import recent_runs
+from ._history import recent_runs, resource_in_one_round
 from ._lists import list_resources
 from ._params import DEFAULT_WAIT_SECONDS, ID, ActionId, PageNumber, PageSize
 from ._spec import execute, read, write
@@ -48,12 +47,9 @@ async def list_actions(
 async def get_action(ctx: Context, id: ActionId) -> Envelope[ActionDetail]:
     """One action in depth: its script, default arguments (secrets masked) and recent runs with their output."""
     app = app_of(ctx)
-    komodo = app.komodo
-    full, tags = await gather(komodo.read("GetAction", action=id), app.tag_names())
-    action_id = full["_id"]["$oid"]
-    items, runs = await gather(komodo.read("ListActions", query={"names": [action_id]}, limit=0),
-                               recent_runs(komodo, "Action", action_id, ("RunAction",), HISTORY_RUNS))
-    return ok(action_detail(full, items[0], tags, app.settings.show_secrets, runs))
+    full, item, tags, _, (runs,) = await resource_in_one_round(
+        app, "Action", id, by_id=lambda action_id: [recent_runs(app, "Action", action_id, ("RunAction",), HISTORY_RUNS)])
+    return ok(action_detail(full, item, tags, app.settings.show_secrets, runs))
 
 
 class ActionOptions(BaseModel):

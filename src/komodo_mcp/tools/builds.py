@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from ..client import KomodoError, gather, nothing
 from ..mapping.builds import build_detail, build_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import BuildResult, CancelResult
@@ -15,7 +14,7 @@ from ..mapping.models import BuildDetail, BuildItem, Page
 from ..mapping.status import BUILD, BuildStatus
 from ._context import App, app_of
 from ._execution import Started, answers, cancel_running, result_fields, start
-from ._history import recent_runs
+from ._history import recent_runs, resource_in_one_round
 from ._lists import list_resources
 from ._params import ID, BuildId, PageNumber, PageSize
 from ._spec import execute, read, write
@@ -51,19 +50,11 @@ async def list_builds(
 async def get_build(ctx: Context, id: BuildId) -> Envelope[BuildDetail]:
     """One build in depth: config, build args (secrets masked), and its recent runs with duration and result."""
     app = app_of(ctx)
-    komodo = app.komodo
-    full, tags = await gather(komodo.read("GetBuild", build=id), app.tag_names())
-    build_id = full["_id"]["$oid"]
+    full, item, tags, _, (runs,) = await resource_in_one_round(
+        app, "Build", id, by_id=lambda build_id: [recent_runs(app, "Build", build_id, ("RunBuild",), HISTORY_RUNS)])
     builder_id = full["config"].get("builder_id")
-    items, runs, builder = await gather(
-        komodo.read("ListBuilds", query={"names": [build_id]}, limit=0),
-        recent_runs(komodo, "Build", build_id, ("RunBuild",), HISTORY_RUNS),
-        komodo.read("GetBuilder", builder=builder_id) if builder_id else nothing(), tolerate=True)
-    for required in (items, runs):
-        if isinstance(required, KomodoError):
-            raise required
-    builder_name = builder["name"] if isinstance(builder, dict) else None
-    return ok(build_detail(full, items[0], tags, app.settings.show_secrets, runs, builder_name))
+    builder_name = await app.name_of("Builder", builder_id) if builder_id else None
+    return ok(build_detail(full, item, tags, app.settings.show_secrets, runs, builder_name))
 
 
 class BuildOptions(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from ..client import KomodoError, gather
+from ..client import KomodoError
 from ..mapping.deployments import deployment_detail, deployment_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import DeployResult
@@ -15,7 +15,7 @@ from ..mapping.models import DeploymentDetail, DeploymentItem, LogOutput, Page
 from ..mapping.status import DEPLOYMENT, DeploymentStatus, states_described
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start
-from ._history import recent_runs
+from ._history import recent_runs, resource_in_one_round
 from ._lists import list_resources
 from ._logs import read_log
 from ._params import ID, DeploymentId, PageNumber, PageSize, Search, StopSignal, StopTime, Tail, Timestamps, given
@@ -57,21 +57,14 @@ async def get_deployment(ctx: Context, id: DeploymentId) -> Envelope[DeploymentD
     an unreachable server) are null with a note.
     """
     app = app_of(ctx)
-    komodo = app.komodo
-    full, container, stats, tags = await gather(
-        komodo.read("GetDeployment", deployment=id), komodo.read("GetDeploymentContainer", deployment=id),
-        komodo.read("GetDeploymentStats", deployment=id), app.tag_names(), tolerate=True)
-    for required in (full, tags):
-        if isinstance(required, KomodoError):
-            raise required
-    deployment_id = full["_id"]["$oid"]
-    items, history = await gather(
-        komodo.read("ListDeployments", query={"names": [deployment_id]}, limit=0),
-        recent_runs(komodo, "Deployment", deployment_id, ("Deploy",), HISTORY_RUNS))
+    full, item, tags, (container, stats), (history,) = await resource_in_one_round(
+        app, "Deployment", id, also=(app.komodo.read("GetDeploymentContainer", deployment=id),
+                                     app.komodo.read("GetDeploymentStats", deployment=id)),
+        by_id=lambda deployment_id: [recent_runs(app, "Deployment", deployment_id, ("Deploy",), HISTORY_RUNS)])
     notes = [f"{name} unavailable: {value.message}" for name, value in (("container", container), ("metrics", stats))
              if isinstance(value, KomodoError)]
     return ok(deployment_detail(
-        full, items[0], tags, app.settings.show_secrets,
+        full, item, tags, app.settings.show_secrets,
         container=None if isinstance(container, KomodoError) else container.get("container"),
         stats=None if isinstance(stats, KomodoError) else stats,
         history=history, notes=notes))

@@ -85,15 +85,11 @@ async def _updates(komodo: KomodoClient, query: dict[str, Any]) -> tuple[list[di
 
 async def job_of(app: App, job_id: str) -> Job:
     """The job behind a Komodo Update id, with its target's and operator's names."""
-    update = await app.komodo.read("GetUpdate", id=job_id)
+    update = await app.job(job_id)
     target, operator = update["target"], update.get("operator", "")
-    name_call = (app.komodo.read(f"List{target['type']}s", query={"names": [target["id"]]}, limit=0)
-                 if target["type"] in PARAM else nothing())
-    names, user, planned = await gather(
-        name_call, app.komodo.read("GetUsername", user_id=operator) if operator else nothing(),
-        planned_steps(app, update), tolerate=True)
-    resource_name = names[0]["name"] if isinstance(names, list) and names else None
-    operator_name = user["username"] if isinstance(user, dict) else None
+    resource_name, operator_name, planned = await gather(
+        app.name_of(target["type"], target["id"]) if target["type"] in PARAM else nothing(),
+        app.name_of("User", operator) if operator else nothing(), planned_steps(app, update), tolerate=True)
     return job(update, job_id, app.ui_link("updates", job_id), resource_name, operator_name,
                planned if isinstance(planned, list) else None)
 

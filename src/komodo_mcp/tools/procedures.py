@@ -17,7 +17,7 @@ from ..mapping.models import Page, ProcedureDetail, ProcedureItem
 from ..mapping.status import ProcedureTrigger
 from ._context import PARAM, App, app_of
 from ._execution import Started, answers, result_fields, start, wait
-from ._history import recent_runs
+from ._history import recent_runs, resource_in_one_round
 from ._lists import list_resources
 from ._params import DEFAULT_WAIT_SECONDS, ID, PageNumber, PageSize, ProcedureId, RunOptions
 from ._spec import execute, read, write
@@ -63,13 +63,10 @@ async def _target_names(komodo: KomodoClient, config: dict[str, Any]) -> dict[st
 async def get_procedure(ctx: Context, id: ProcedureId) -> Envelope[ProcedureDetail]:
     """One procedure in depth: every step (stage, execution type, target by name) and its recent runs."""
     app = app_of(ctx)
-    komodo = app.komodo
-    full, tags = await gather(komodo.read("GetProcedure", procedure=id), app.tag_names())
-    procedure_id = full["_id"]["$oid"]
-    items, runs, names = await gather(komodo.read("ListProcedures", query={"names": [procedure_id]}, limit=0),
-                                      recent_runs(komodo, "Procedure", procedure_id, ("RunProcedure",), HISTORY_RUNS),
-                                      _target_names(komodo, full["config"]))
-    return ok(procedure_detail(full, items[0], tags, names, runs))
+    full, item, tags, _, (runs,) = await resource_in_one_round(app, "Procedure", id, by_id=lambda procedure_id: [
+        recent_runs(app, "Procedure", procedure_id, ("RunProcedure",), HISTORY_RUNS)])
+    names = await _target_names(app.komodo, full["config"])
+    return ok(procedure_detail(full, item, tags, names, runs))
 
 
 @execute("RunProcedure", "Run procedure")

@@ -18,6 +18,7 @@ from ..mapping.servers import container_owner, metrics, server_detail, server_it
 from ..mapping.status import SERVER, ServerStatus
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start, wait
+from ._history import resource_in_one_round
 from ._lists import list_resources
 from ._logs import read_log
 from ._params import DEFAULT_WAIT_SECONDS, PageNumber, PageSize, Search, ServerId, Tail, Timestamps
@@ -51,24 +52,17 @@ async def get_server(ctx: Context, id: ServerId) -> Envelope[ServerDetail]:
     """
     app = app_of(ctx)
     komodo = app.komodo
-    full, stats, system, tags = await gather(
-        komodo.read("GetServer", server=id), komodo.read("GetSystemStats", server=id),
-        komodo.read("GetSystemInformation", server=id), app.tag_names(), tolerate=True)
-    if isinstance(full, KomodoError):
-        raise full
-    if isinstance(tags, KomodoError):
-        raise tags
-    server_id = full["_id"]["$oid"]
-    items, deployments, alerts = await gather(
-        komodo.read("ListServers", query={"names": [server_id]}, limit=0),
-        komodo.read("ListDeployments", query={"specific": {"server_ids": [server_id]}}, limit=0),
-        komodo.read("ListAlerts", query={"target.type": "Server", "target.id": server_id, "resolved": False}))
+    full, item, tags, (stats, system), (deployments, alerts) = await resource_in_one_round(
+        app, "Server", id, also=(komodo.read("GetSystemStats", server=id), komodo.read("GetSystemInformation", server=id)),
+        by_id=lambda server_id: [
+            komodo.read("ListDeployments", query={"specific": {"server_ids": [server_id]}}, limit=0),
+            komodo.read("ListAlerts", query={"target.type": "Server", "target.id": server_id, "resolved": False})])
     notes = []
     for name, value in (("metrics", stats), ("config", system)):
         if isinstance(value, KomodoError):
             notes.append(f"{name} unavailable: {value.message}")
     return ok(server_detail(
-        full, items[0], tags, stats=None if isinstance(stats, KomodoError) else stats,
+        full, item, tags, stats=None if isinstance(stats, KomodoError) else stats,
         system=None if isinstance(system, KomodoError) else system, deployments=deployments,
         alerts=[alert_brief(a) for a in alerts["alerts"]], notes=notes))
 

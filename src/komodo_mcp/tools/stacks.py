@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from ..client import KomodoError, gather
+from ..client import KomodoError
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import StackResult
 from ..mapping.jobs import requested_services
@@ -16,6 +16,7 @@ from ..mapping.stacks import compose_content, stack_detail, stack_item
 from ..mapping.status import STACK, StackStatus, states_described
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start
+from ._history import resource_in_one_round
 from ._lists import list_resources
 from ._logs import read_log
 from ._params import ID, PageNumber, PageSize, Search, Services, StackId, StopTime, Tail, Timestamps, given
@@ -42,19 +43,14 @@ async def list_stacks(
 async def get_stack(ctx: Context, id: StackId) -> Envelope[StackDetail]:
     """One stack in depth: each service's state, image, ports and container, networks, volumes, compose file."""
     app = app_of(ctx)
-    komodo = app.komodo
-    full, services, tags = await gather(komodo.read("GetStack", stack=id), komodo.read("ListStackServices", stack=id),
-                                        app.tag_names(), tolerate=True)
-    for required in (full, tags):
-        if isinstance(required, KomodoError):
-            raise required
-    items = await komodo.read("ListStacks", query={"names": [full["_id"]["$oid"]]}, limit=0)
+    full, item, tags, (services,), _ = await resource_in_one_round(
+        app, "Stack", id, also=(app.komodo.read("ListStackServices", stack=id),))
     notes = [f"services unavailable: {services.message}"] if isinstance(services, KomodoError) else []
     content = compose_content(full)
     if content and len(content) > COMPOSE_CHARS:
         notes.append(f"compose_content cut to {COMPOSE_CHARS} of {len(content)} characters")
         content = content[:COMPOSE_CHARS]
-    return ok(stack_detail(full, items[0], tags, [] if isinstance(services, KomodoError) else services, content,
+    return ok(stack_detail(full, item, tags, [] if isinstance(services, KomodoError) else services, content,
                            notes))
 
 

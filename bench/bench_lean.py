@@ -1,0 +1,180 @@
+"""Lean and fast, in one run: Komodo requests per call of every tool, the per-call ratios on a 10,000-deployment
+fleet, the size of tools/list, cold start against the SDK's own import, and GetDeployment throughput over HTTP.
+
+Run by hand:  .venv/bin/python bench/bench_lean.py [--rounds 30] [--runs 5] [--seconds 4] [--skip-counts]
+Every ratio's baseline is measured in the same run. On a 2-core machine shared with other work the figures are
+noisy: each is a median over repetitions. To measure another checkout of the server (e.g. before a change), put
+its `src` first on PYTHONPATH; the server processes inherit it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import anyio
+import httpx2
+from _common import free_port, start_http_server
+from bench_cold_start import time_import, time_to_tools_list
+from bench_throughput import META, load
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET, Simulator, SimulatorThread
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.round_trips
+HEADERS = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET, "content-type": "application/json"}
+FLEET = 10_000
+logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request would drown the figures
+
+
+def section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+async def median_ms(fn: Callable[[], Awaitable[Any]], rounds: int) -> float:
+    for _ in range(3):
+        await fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+async def requests_per_call() -> None:
+    from tests.conftest import settings_for
+    from tests.round_trips import ROUND_TRIPS, count_requests
+
+    section("Komodo requests per tool call (first call on a fresh server / again with warm caches)")
+    logging.disable(logging.CRITICAL)
+    for tool in ROUND_TRIPS:
+        with SimulatorThread(Simulator(exec_delay=5)) as sim:
+            calls, errors = await count_requests(settings_for(sim.url, audit_log="off"), sim, tool)
+        print(f"{tool:<40}{len(calls[0]):>4}{len(calls[1]):>4}{'  (error)' if errors[0] else ''}")
+    logging.disable(logging.NOTSET)
+
+
+async def ratios(rounds: int) -> None:
+    section(f"per-call time over stdio vs one raw Komodo call, {FLEET:,} deployments, medians of {rounds}")
+    with SimulatorThread(Simulator(resources=FLEET)) as sim:
+        params = StdioServerParameters(command=sys.executable, args=["-m", "komodo_mcp"], env={
+            **os.environ, "KOMODO_URL": sim.url, "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET,
+            "KOMODO_MCP_RATE_LIMIT": "0", "KOMODO_MCP_LOG_LEVEL": "WARNING", "KOMODO_MCP_AUDIT_LOG": "off",
+            "KOMODO_MCP_TOOLSETS": "all"})
+        async with httpx2.AsyncClient(base_url=sim.url, headers=HEADERS) as http, Client(params) as client:
+            async def raw(op: str, **arguments: Any) -> None:
+                response = await http.post("/read", content=json.dumps({"type": op, "params": arguments}))
+                response.raise_for_status()
+
+            async def tool(name: str, arguments: dict[str, Any]) -> None:
+                result = await client.call_tool(name, arguments)
+                assert not result.is_error, result.content[0].text
+
+            pairs = {  # ListTags is one Komodo request either way: the cost of MCP itself, stdio and the client
+                "ListTags (MCP's own cost)": (lambda: raw("ListTags"), lambda: tool("komodo_read_ListTags", {}), None),
+                "GetDeployment": (lambda: raw("GetDeployment", deployment="svc-04242"),
+                                  lambda: tool("komodo_read_GetDeployment", {"id": "svc-04242"}), 2.0),
+                "ListDeployments page 3": (lambda: raw("ListDeployments", query={}, page=2, limit=50),
+                                           lambda: tool("komodo_read_ListDeployments", {"page": 3}), 1.5),
+            }
+            print(f"{'':<28}{'raw ms':>8}{'mcp ms':>8}{'ratio':>8}{'target':>8}")
+            for name, (raw_call, mcp_call, target) in pairs.items():
+                # Interleaved repetitions, so both sides see the same machine load.
+                raw_ms, mcp_ms = [], []
+                for _ in range(3):
+                    raw_ms.append(await median_ms(raw_call, rounds))
+                    mcp_ms.append(await median_ms(mcp_call, rounds))
+                r, m = statistics.median(raw_ms), statistics.median(mcp_ms)
+                print(f"{name:<28}{r:>8.2f}{m:>8.2f}{m / r:>7.2f}x" + (f"{target:>7.1f}x" if target else ""))
+
+
+async def tools_list_size() -> None:
+    from komodo_mcp.config import Settings
+    from komodo_mcp.server import build_server
+
+    section("tools/list of the default toolset (compact JSON characters)")
+    async with Client(build_server(Settings(url="http://127.0.0.1:9"), check=False)) as client:
+        tools = [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in (await client.list_tools()).tools]
+
+    def size(value: Any) -> int:
+        return len(json.dumps(value, separators=(",", ":")))
+    total, output = size({"tools": tools}), sum(size(t.get("outputSchema")) for t in tools)
+    print(f"{len(tools)} tools: {total:,} chars, of which outputSchema {output:,} ({output / total:.0%}), "
+          f"inputSchema {sum(size(t['inputSchema']) for t in tools):,}")
+
+
+def cold_start(runs: int) -> None:
+    section(f"cold start to the first tools/list over stdio, median of {runs} (interleaved with the baseline)")
+    base_env = {**os.environ, "KOMODO_MCP_LOG_LEVEL": "WARNING", "KOMODO_MCP_AUDIT_LOG": "off"}
+    with SimulatorThread(Simulator()) as sim:
+        remote = {**base_env, "KOMODO_URL": sim.url, "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET}
+        samples: dict[str, list[float]] = {"import mcp.server.mcpserver": [], "komodo-mcp (remote Komodo)": []}
+        for _ in range(runs):
+            samples["import mcp.server.mcpserver"].append(time_import())
+            samples["komodo-mcp (remote Komodo)"].append(time_to_tools_list([], remote))
+    baseline = statistics.median(samples["import mcp.server.mcpserver"])
+    for name, values in samples.items():
+        print(f"{name:<32}{statistics.median(values) * 1000:>7.0f} ms {statistics.median(values) / baseline:>6.2f}x")
+
+
+async def http_throughput(seconds: float, clients: int = 8) -> None:
+    section(f"Streamable HTTP: GetDeployment, {clients} clients, {seconds:g} s, simulator in its own process")
+    port = free_port()
+    simulator = subprocess.Popen([sys.executable, "-m", "komodo_mcp", "simulator", "--port", str(port)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    komodo_url = f"http://127.0.0.1:{port}"
+    server = None
+    try:
+        for _ in range(200):
+            try:
+                httpx2.get(f"{komodo_url}/version", timeout=0.5)
+                break
+            except httpx2.TransportError:
+                time.sleep(0.05)
+        server, url = start_http_server(komodo_url)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "komodo_read_GetDeployment", "arguments": {"id": "api-v2"}, "_meta": META}})
+        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream",
+                   "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call",
+                   "mcp-name": "komodo_read_GetDeployment"}
+
+        async def call(http: httpx2.AsyncClient) -> None:
+            response = await http.post(url, content=body, headers=headers)
+            assert response.status_code == 200 and '"isError":true' not in response.text.replace(" ", "")
+
+        await load(call, 1, 1.0)  # warm up: caches, connections
+        rates = [(await load(call, clients, seconds / 2))[0] for _ in range(2)]
+        print(f"{statistics.median(rates):.0f} calls/s (runs: {', '.join(f'{r:.0f}' for r in rates)})")
+    finally:
+        for process in (server, simulator):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
+
+
+async def main(args: argparse.Namespace) -> None:
+    if not args.skip_counts:
+        await requests_per_call()
+    await ratios(args.rounds)
+    await tools_list_size()
+    cold_start(args.runs)
+    await http_throughput(args.seconds)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=4)
+    parser.add_argument("--skip-counts", action="store_true")
+    anyio.run(main, parser.parse_args())

@@ -1,0 +1,87 @@
+"""Answers and the tool list cost no bytes the reader does not need: compact text, output schemas without noise."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from komodo_mcp.config import Settings
+from komodo_mcp.tools._registry import (SCHEMAS, DeferredTool, all_specs, build_tool, precomputed_schemas, schema_key,
+                                       source_fingerprint, to_tool)
+
+from .conftest import mcp_client, settings_for
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_text_content_is_the_compact_form_of_the_structured_content(shared_sim):
+    async with mcp_client(settings_for(shared_sim.url)) as client:
+        result = await client.call_tool("komodo_read_ListDeployments", {"page_size": 5})
+        error = await client.call_tool("komodo_read_GetDeployment", {"id": "no-such-deployment"})
+    text = result.content[0].text
+    assert json.loads(text) == result.structured_content and len(result.structured_content["data"]["items"]) == 5
+    assert text == json.dumps(result.structured_content, separators=(",", ":"), ensure_ascii=False)
+    assert "\n" not in error.content[0].text and json.loads(error.content[0].text)["code"] == "NOT_FOUND"
+
+
+def _keywords(node: object, found: set[str], in_properties: bool = False) -> set[str]:
+    """Every schema keyword used (property names are not keywords)."""
+    if isinstance(node, list):
+        for item in node:
+            _keywords(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if not in_properties:
+                found.add(key)
+            _keywords(value, found, in_properties=key == "properties" and not in_properties)
+    return found
+
+
+async def test_output_schemas_are_flat_without_titles_defaults_or_nullable_any_ofs(shared_sim):
+    async with mcp_client(settings_for(shared_sim.url)) as client:
+        tools = (await client.list_tools()).tools
+    for tool in tools:
+        keywords = _keywords(tool.output_schema, set())
+        assert not keywords & {"title", "default", "$defs", "$ref"}, tool.name
+        flat = json.dumps(tool.output_schema)
+        assert '{"anyOf": [{"type": "string"}, {"type": "null"}]}' not in flat, tool.name
+        assert '"$ref"' not in json.dumps(tool.input_schema), tool.name
+
+
+def test_precomputed_schemas_are_what_the_tools_build():
+    """The server lists tools from tools/schemas.json and builds each on its first call: both must agree."""
+    schemas = {}
+    for confirm in (True, False):
+        settings = Settings(url="http://127.0.0.1:9", confirm=confirm)
+        for spec in all_specs():
+            built = build_tool(spec, settings)
+            schemas[schema_key(spec, settings)] = {"inputSchema": built.parameters, "outputSchema": built.output_schema}
+    saved = {"fingerprint": source_fingerprint(), "tools": schemas}
+    if os.environ.get("UPDATE_TOOLSNAPS"):
+        SCHEMAS.write_text(json.dumps(saved, sort_keys=True, separators=(",", ":")) + "\n")
+    assert json.loads(SCHEMAS.read_text()) == saved, "tools/schemas.json is stale: run with UPDATE_TOOLSNAPS=1"
+
+
+async def test_a_listed_tool_is_built_on_its_first_call(shared_sim):
+    settings = settings_for(shared_sim.url)
+    tool = to_tool(next(spec for spec in all_specs() if spec.name == "komodo_write_DeleteDeployment"), settings)
+    assert isinstance(tool, DeferredTool) and tool.fn_metadata is None
+    async with mcp_client(settings) as client:
+        refused = await client.call_tool("komodo_write_DeleteDeployment", {"id": "api-v2"})  # not confirmed
+        listed = {t.name: t for t in (await client.list_tools()).tools}["komodo_write_DeleteDeployment"]
+    assert json.loads(refused.content[0].text)["code"] == "VALIDATION_ERROR"
+    assert listed.input_schema == tool.parameters and "confirm" in tool.parameters["properties"]
+
+
+def test_schemas_made_from_other_sources_are_not_used(tmp_path, monkeypatch):
+    stale = tmp_path / "schemas.json"
+    stale.write_text(SCHEMAS.read_text().replace(source_fingerprint(), "0" * 64))
+    monkeypatch.setattr("komodo_mcp.tools._registry.SCHEMAS", stale)
+    precomputed_schemas.cache_clear()
+    try:
+        tool = to_tool(all_specs()[0], Settings(url="http://127.0.0.1:9"))
+    finally:
+        precomputed_schemas.cache_clear()
+    assert not isinstance(tool, DeferredTool) and tool.fn_metadata is not None
