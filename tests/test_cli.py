@@ -29,7 +29,7 @@ def test_version_help_and_tools():
     listed = run("tools", "--toolsets", "deployments")
     lines = listed.stdout.splitlines()
     family = [spec.name for spec in select(Settings(toolsets=("deployments",)))]
-    assert [line.split()[0] for line in lines] == family and f"{len(family)} tools" in listed.stderr
+    assert [line.split()[0] for line in lines[1:]] == family and f"{len(family)} tools" in listed.stderr
     assert any(line.startswith("komodo_execute_DestroyDeployment") and "destructive" in line for line in lines)
     schemas = json.loads(run("tools", "--json", "--read-only").stdout)
     assert all(tool["annotations"]["readOnlyHint"] for tool in schemas)
