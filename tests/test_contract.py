@@ -44,6 +44,8 @@ TEMPLATE_KINDS = (*PARAM, "Container")
 NOT_SENT = {
     "GetContainersSummary": "the `Get{kind}sSummary` template of `list_page` serves resource kinds, not containers",
     "PullDeployment": "named only to read Updates of that operation (`@answers`); no tool pulls a deployment",
+    **{name: "named only in `_execution.py`'s NEVER_BUSY, Core's list of executions without a busy check; no tool "
+             "starts it" for name in ("DestroyContainer", "PauseAllContainers", "UnpauseAllContainers")},
     **{f"{verb}{kind}": "the Create/Update/Delete templates of `_writes.py` serve only the six families with write "
                         "tools (Deployment, Stack, Build, Repo, Procedure, Action)"
        for verb in ("Create", "Update", "Delete") for kind in ("Server", "Builder", "Alerter", "ResourceSync")},
@@ -95,6 +97,8 @@ READS: list[tuple[Any, ...]] = [
     ("ListUpdates", {"page_size": 100}),
     ("ListUpdates", {"resource_type": "deployment", "resource_id": "api-v2", "status": "success", "operation": "Deploy"}),
     ("ListResourceSyncs", {}), ("GetResourceSync", {"id": "infra-sync"}),
+    ("InspectContainer", {"server_id": "production-api", "container": "api-v2"}),
+    ("InspectContainer", {"server_id": "production-api", "container": "nope"}, "NOT_FOUND"),
 ]
 EXECUTES: list[tuple[Any, ...]] = [
     ("Deploy", {"id": "api-v2"}), ("StartDeployment", {"id": "api-v1"}), ("RestartDeployment", {"id": "web-frontend"}),
@@ -112,6 +116,16 @@ EXECUTES: list[tuple[Any, ...]] = [
     ("StopServer", {"id": "staging-web", "confirm": True, "options": {"removeContainer": True, "timeout": 60}}),
     *(("PruneServer", {"id": "build-runner", "target": target, "confirm": True})
       for target in ("images", "containers", "networks", "volumes", "builders", "buildx", "system")),
+    ("PauseDeployment", {"id": "web-frontend", "confirm": True}), ("UnpauseDeployment", {"id": "web-frontend"}),
+    ("PauseStack", {"id": "monitoring-stack", "confirm": True}),
+    ("UnpauseStack", {"id": "monitoring-stack", "services": ["prometheus", "grafana"]}),
+    ("StopContainer", {"server_id": "production-api", "container": "api-v1", "confirm": True, "signal": "SIGTERM",
+                       "time": 5}),
+    ("StartContainer", {"server_id": "production-api", "container": "api-v1"}),
+    ("RestartContainer", {"server_id": "production-api", "container": "api-v2"}),
+    ("PauseContainer", {"server_id": "production-api", "container": "api-v2", "confirm": True}),
+    ("UnpauseContainer", {"server_id": "production-api", "container": "api-v2"}),
+    ("StartContainer", {"server_id": "production-api", "container": "nope"}, "NOT_FOUND"),
     ("Deploy", {"id": "nope"}, "NOT_FOUND"),
 ]
 WRITES: list[tuple[Any, ...]] = [

@@ -106,6 +106,45 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _unset(nulls: str, lists: str = "", maps: str = "") -> dict[str, Any]:
+    """Every field of one of Core's Docker structs left unset, as its serde writes them all: an absent Option as
+    null, an empty Vec as [], an empty map as {}."""
+    return {**dict.fromkeys(nulls.split()), **{key: [] for key in lists.split()}, **{key: {} for key in maps.split()}}
+
+
+# The fields of Core's inspect document (`Container` and what it holds: entities/docker/container.rs, mod.rs).
+_CONTAINER = ("Id Created Path State Image ResolvConfPath HostnamePath HostsPath LogPath Name RestartCount Driver "
+              "Platform MountLabel ProcessLabel AppArmorProfile HostConfig GraphDriver SizeRw SizeRootFs Config "
+              "NetworkSettings", "Args ExecIDs Mounts")
+_STATE = ("Status Running Paused Restarting OOMKilled Dead Pid ExitCode Error StartedAt FinishedAt Health",)
+_HOST_CONFIG = (
+    "CpuShares Memory CgroupParent BlkioWeight CpuPeriod CpuQuota CpuRealtimePeriod CpuRealtimeRuntime CpusetCpus "
+    "CpusetMems MemoryReservation MemorySwap MemorySwappiness NanoCpus OomKillDisable Init PidsLimit CpuCount "
+    "CpuPercent IOMaximumIOps IOMaximumBandwidth ContainerIDFile LogConfig NetworkMode RestartPolicy AutoRemove "
+    "VolumeDriver CgroupnsMode IpcMode Cgroup OomScoreAdj PidMode Privileged PublishAllPorts ReadonlyRootfs "
+    "UTSMode UsernsMode ShmSize Runtime",
+    "BlkioWeightDevice BlkioDeviceReadBps BlkioDeviceWriteBps BlkioDeviceReadIOps BlkioDeviceWriteIOps Devices "
+    "DeviceCgroupRules DeviceRequests Ulimits Binds VolumesFrom Mounts ConsoleSize CapAdd CapDrop Dns DnsOptions "
+    "DnsSearch ExtraHosts GroupAdd Links SecurityOpt MaskedPaths ReadonlyPaths",
+    "PortBindings Annotations StorageOpt Tmpfs Sysctls")
+_CONFIG = ("Hostname Domainname User AttachStdin AttachStdout AttachStderr Tty OpenStdin StdinOnce Healthcheck "
+           "ArgsEscaped Image WorkingDir NetworkDisabled StopSignal StopTimeout",
+           "ExposedPorts Env Cmd Volumes Entrypoint OnBuild Shell", "Labels")
+_NETWORK_SETTINGS = ("SandboxID SandboxKey", "", "Ports Networks")
+_ENDPOINT = ("IPAMConfig MacAddress NetworkID EndpointID Gateway IPAddress IPPrefixLen IPv6Gateway "
+             "GlobalIPv6Address GlobalIPv6PrefixLen", "Links Aliases DNSNames", "DriverOpts")
+
+
+def _labels(resource: Resource, service: dict[str, Any] | None) -> dict[str, str]:
+    """Docker's labels on the container, which Core's container list never carries: a deployment's from its
+    config (Periphery's `docker run --label`), a stack service's the ones compose sets."""
+    if service is None:
+        lines = resource.config.get("labels", "").splitlines()
+        return dict(line.strip().split("=", 1) for line in lines if "=" in line)
+    return {"com.docker.compose.project": resource.config.get("project_name") or resource.name,
+            "com.docker.compose.service": service["service"]}
+
+
 @register(READ)
 def InspectContainer(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     """Docker's inspect document, as Periphery forwards it (PascalCase, bollard's ContainerInspectResponse)."""
@@ -118,24 +157,26 @@ def InspectContainer(sim: Simulator, user: User, params: dict[str, Any]) -> dict
     owner = container_owner(sim.store, server, name)
     if container is None or owner is None:
         raise CoreError(500, f"Docker responded with status code 404: No such container: {name}")
-    resource, _ = owner
+    resource, service = owner
     started = _iso(resource.runtime.get("deployed_at") or int(resource.id[:8], 16) * 1000)
     environment = resource.config.get("environment", "") if resource.kind == "Deployment" else ""
     docker_state = container["state"]
-    return {  # ids stretched from Komodo's to Docker's lengths (64 hex digits)
-        "Id": (container["id"] * 6)[:64], "Created": _iso(int(resource.id[:8], 16) * 1000), "Path": "",
-        "Args": [], "Image": f"sha256:{resource.id * 3}"[:71], "Name": f"/{name}", "RestartCount": 0,
-        "State": {"Status": docker_state, "Running": docker_state in ("running", "paused", "restarting"),
-                  "Paused": docker_state == "paused", "Restarting": docker_state == "restarting",
-                  "OOMKilled": False, "Dead": docker_state == "dead",
-                  "Pid": 4242 if docker_state in ("running", "paused") else 0,
-                  "ExitCode": 0, "Error": "", "StartedAt": started, "FinishedAt": "0001-01-01T00:00:00Z"},
-        "Config": {"Hostname": container["id"][:12], "Image": container["image"], "Labels": container.get("labels", {}),
-                   "Env": [line for line in environment.splitlines() if "=" in line], "Cmd": []},
-        "HostConfig": {"RestartPolicy": {"Name": resource.config.get("restart", "no")},
-                       "NetworkMode": resource.config.get("network", "bridge")},
-        "Mounts": [], "NetworkSettings": {"Networks": {network: {} for network in container["networks"]},
-                                          "Ports": {f"{p['PrivatePort']}/{p['Type']}": [
-                                              {"HostIp": p["IP"], "HostPort": str(p["PublicPort"])}]
-                                              for p in container["ports"] if p["PublicPort"]}},
-    }
+    ports = {f"{p['PrivatePort']}/{p['Type']}": [{"HostIp": p["IP"], "HostPort": str(p["PublicPort"])}]
+             for p in container.get("ports", []) if p["PublicPort"]}
+    return {**_unset(*_CONTAINER),  # ids stretched from Komodo's to Docker's lengths (64 hex digits)
+            "Id": (container["id"] * 6)[:64], "Created": _iso(int(resource.id[:8], 16) * 1000), "Path": "",
+            "Image": f"sha256:{resource.id * 3}"[:71], "Name": f"/{name}", "RestartCount": 0,
+            "State": {**_unset(*_STATE), "Status": docker_state,
+                      "Running": docker_state in ("running", "paused", "restarting"),
+                      "Paused": docker_state == "paused", "Restarting": docker_state == "restarting",
+                      "OOMKilled": False, "Dead": docker_state == "dead",
+                      "Pid": 4242 if docker_state in ("running", "paused") else 0,
+                      "ExitCode": 0, "Error": "", "StartedAt": started, "FinishedAt": "0001-01-01T00:00:00Z"},
+            "Config": {**_unset(*_CONFIG), "Hostname": container["id"][:12], "Image": container["image"],
+                       "Labels": _labels(resource, service), "ExposedPorts": sorted(ports),
+                       "Env": [line for line in environment.splitlines() if "=" in line]},
+            "HostConfig": {**_unset(*_HOST_CONFIG), "Isolation": "", "PortBindings": ports,
+                           "RestartPolicy": {"Name": resource.config.get("restart", "no"), "MaximumRetryCount": 0},
+                           "NetworkMode": resource.config.get("network", "bridge")},
+            "NetworkSettings": {**_unset(*_NETWORK_SETTINGS), "Ports": ports,
+                                "Networks": {network: _unset(*_ENDPOINT) for network in container["networks"]}}}

@@ -208,15 +208,17 @@ def GetHistoricalServerStats(sim: Simulator, user: User, params: dict[str, Any])
     if not stats:
         return {"stats": [], "next_page": None}
     now = now_ms() // step * step  # `api/read/server.rs`: points on the granularity's boundaries
+    # `monitor/record.rs`: a record copies the realtime stats (disk totals summed over the disks), minus what
+    # only the realtime answer has.
+    realtime = minimal_stats(server.runtime)
+    recorded = {key: realtime[key] for key in (
+        "load_average", "mem_used_gb", "mem_total_gb", "mem_buff_cache_gb", "mem_zfs_arc_gb", "swap_total_gb",
+        "swap_used_gb", "disk_used_gb", "disk_total_gb", "network_ingress_bytes", "network_egress_bytes")}
     records = []
     for i in range(page * 200, page * 200 + 200):
         wobble = ((i * 37) % 21 - 10) / 2
-        disk = stats["disks"][0]
         records.append({"ts": now - i * step, "sid": server.id, "cpu_perc": max(0.0, stats["cpu_perc"] + wobble),
-                        "mem_used_gb": stats["mem_used_gb"], "mem_total_gb": stats["mem_total_gb"],
-                        "disk_used_gb": disk["used_gb"], "disk_total_gb": disk["total_gb"], "disks": stats["disks"],
-                        "network_ingress_bytes": stats["network_ingress_bytes"],
-                        "network_egress_bytes": stats["network_egress_bytes"]})
+                        **recorded, "disks": stats["disks"]})
     return {"stats": records, "next_page": page + 1 if page < 4 else None}
 
 
@@ -641,7 +643,8 @@ def _toml_config(sim: Simulator, config: dict[str, Any], prefix: str = "") -> li
 def _toml_stage(stage: dict[str, Any]) -> str:
     executions = ",\n".join(
         f"  {{ execution.type = {_toml_value(e['execution']['type'])}, "
-        + "".join(f"execution.params.{k} = {_toml_value(v)}, " for k, v in e["execution"]["params"].items())
+        + "".join(f"execution.params.{k} = {_toml_value(v)}, " for k, v in e["execution"]["params"].items()
+                  if v is not None)  # TOML has no null: an unset option is left out
         + f"enabled = {_toml_value(e['enabled'])} }}" for e in stage.get("executions", []))
     return (f"[[procedure.config.stage]]\nname = {_toml_value(stage['name'])}\nenabled = "
             f"{_toml_value(stage.get('enabled', True))}\nexecutions = [\n{executions}\n]")

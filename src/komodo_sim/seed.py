@@ -352,11 +352,11 @@ def seed_demo(store: Store, now: int | None = None) -> None:
                       "schedule_format": "Cron", "schedule": "0 0 2 * * *", "schedule_enabled": True,
                       "stages": [
                           {"name": "backup", "enabled": True, "executions": [{"enabled": True, "execution": {
-                              "type": "RunAction", "params": {"action": backup_action.id}}}]},
+                              "type": "RunAction", "params": {"action": backup_action.id, "args": None}}}]},
                           {"name": "settle", "enabled": True, "executions": [{"enabled": True, "execution": {
                               "type": "Sleep", "params": {"duration_ms": 30000}}}]},
                           {"name": "notify", "enabled": True, "executions": [{"enabled": True, "execution": {
-                              "type": "RunAction", "params": {"action": "notify-slack"}}}]}]},
+                              "type": "RunAction", "params": {"action": "notify-slack", "args": None}}}]}]},
                   runtime={"state": "Ok", "last_run_at": now - 13 * HOUR, "next_scheduled_run": now + 11 * HOUR})
     f.history(daily, "RunProcedure", [(13 * 60 + i * 1440, 330 + i * 15, True) for i in range(5)],
               ["Stage 1: backup", "Stage 2: settle", "Stage 3: notify"], "000000000000000000000000")
@@ -365,8 +365,8 @@ def seed_demo(store: Store, now: int | None = None) -> None:
             {"name": "build", "enabled": True, "executions": [{"enabled": True, "execution": {
                 "type": "RunBuild", "params": {"build": api_build.id}}}]},
             {"name": "deploy", "enabled": True, "executions": [{"enabled": True, "execution": {
-                "type": "Deploy", "params": {"deployment": "api-v2"}}}, {"enabled": True, "execution": {
-                "type": "Deploy", "params": {"deployment": "worker-queue"}}}]}]},
+                "type": "Deploy", "params": {"deployment": name, "stop_signal": None, "stop_time": None}}}
+                for name in ("api-v2", "worker-queue")]}]},
         runtime={"state": "Ok", "last_run_at": now - 6 * DAY})
     f.add("Procedure", "nightly-cleanup", age_days=40, config={"schedule": "Every day at 03:00",
           "schedule_enabled": True, "webhook_enabled": False, "stages": [{"name": "prune", "enabled": True,
