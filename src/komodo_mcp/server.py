@@ -157,7 +157,6 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
     @asynccontextmanager
     async def lifespan(server: MCPServer[App]) -> AsyncIterator[App]:
         client = komodo or KomodoClient(settings)
-        app: App | None = None
         try:
             async with anyio.create_task_group() as group:
                 if check:
@@ -167,10 +166,8 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
                 yield app
                 group.cancel_scope.cancel()
         finally:
-            if komodo is None:
+            if komodo is None:  # callers' clients share its connections: nothing else to close
                 await client.aclose()
-            if app is not None:
-                await app.close_callers()
 
     tasks = any(spec.kind == "execute" for spec in specs)
     server = KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
