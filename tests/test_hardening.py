@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 
 import pytest
 
 from komodo_mcp.client import AuthError, KomodoClient, KomodoError, RateLimited
+from komodo_mcp.mapping.envelope import MAX_RESULT_CHARS
+from komodo_mcp.server import build_server
 from komodo_mcp.tools._context import CALLER_CLIENTS, App
-from komodo_sim import ADMIN_KEY, VIEWER_KEY, VIEWER_SECRET, Simulator
+from komodo_mcp.transports.http import http_app
+from komodo_sim import ADMIN_KEY, VIEWER_KEY, VIEWER_SECRET, AsgiThread, Simulator
 
-from .conftest import serve, settings_for
+from .conftest import call, mcp_client, serve, settings_for
+from .wire import MODERN, rpc
 
 pytestmark = pytest.mark.anyio
 
@@ -77,3 +82,86 @@ async def test_one_callers_bad_secret_does_not_lock_everyone_out(strict_sim):
             await app.for_caller(VIEWER_KEY, "wrong").komodo.read("GetVersion")
     finally:
         await app.komodo.aclose()
+
+
+# -- secrets by value shape, bounded results, uncaught errors ---------------------------------------------------
+
+COMPOSE_WITH_SECRETS = """services:
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_PASSWORD: compose-map-pw-7731
+      - MYSQL_PASSWORD=compose-list-pw-7732
+      DATABASE_URL: postgres://app:url-pw-7733@db:5432/app
+      GITHUB_PAT: ghp_abcdefghijklmnopqrstuvwxyz0123456789
+"""
+
+
+async def test_secrets_are_masked_by_their_shape_in_every_answer(sim):
+    async with mcp_client(settings_for(sim.url)) as client:
+        _, updated = await call(client, "komodo_write_UpdateStack", {"id": "db-stack",
+                                                                     "compose_contents": COMPOSE_WITH_SECRETS})
+        _, stack = await call(client, "komodo_read_GetStack", {"id": "db-stack"})
+        compose = (await client.read_resource("komodo://stacks/db-stack/compose")).contents[0].text
+    for answer in (json.dumps(updated), json.dumps(stack), compose):
+        assert not any(f"pw-773{n}" in answer for n in (1, 2, 3)) and "ghp_" not in answer
+    assert "postgres://app:********@db:5432/app" in compose and "image: postgres:16" in compose
+
+
+async def test_export_toml_masks_escaped_secrets_and_one_line_environments(sim):
+    async with mcp_client(settings_for(sim.url)) as client:
+        await call(client, "komodo_write_CreateVariable", {"name": "QUOTED", "value": 'pa"ss\\word-4410',
+                                                          "is_secret": True})
+        await call(client, "komodo_write_UpdateDeployment", {"id": "api-v2", "environment": {
+            "POSTGRES_PASSWORD": "one-line-pw-4411"}})
+        _, exported = await call(client, "komodo_read_ExportToml", {"include_variables": True})
+    toml = exported["data"]["toml"]
+    assert "4410" not in toml and "one-line-pw-4411" not in toml
+    assert 'name = "QUOTED"' in toml and "POSTGRES_PASSWORD" in toml
+
+
+async def test_results_stay_bounded_and_audit_lines_short(sim, tmp_path):
+    audit = tmp_path / "audit.jsonl"
+    huge = "services:\n  app:\n    image: nginx\n" + "# padding\n" * 100_000
+    async with mcp_client(settings_for(sim.url, audit_log=str(audit))) as client:
+        result = await client.call_tool("komodo_write_UpdateStack", {"id": "db-stack", "compose_contents": huge})
+    assert not result.is_error and len(result.content[0].text) < MAX_RESULT_CHARS
+    assert "[cut: the first" in result.content[0].text
+    assert len(audit.read_text()) < 2_000
+
+
+async def test_a_malformed_build_version_is_a_validation_error(sim):
+    async with mcp_client(settings_for(sim.url)) as client:
+        error, body = await call(client, "komodo_write_CreateDeployment", {
+            "name": "from-build", "server": "prod-eu-1", "build": "api-build", "build_version": "v1.x"})
+    assert error and body["code"] == "VALIDATION_ERROR" and body["details"]["fields"][0]["field"] == "build_version"
+
+
+@pytest.mark.parametrize(("command", "exit_code", "shown"), [
+    ("echo __KOMODO_EXIT_CODE:abc", 0, "__KOMODO_EXIT_CODE:abc"),  # not a number: output, no crash
+    ("echo __KOMODO_EXIT_CODE:0; false", 1, "__KOMODO_EXIT_CODE:0"),  # a spoof: Periphery's own line counts
+])
+async def test_terminal_exit_code_cannot_be_faked_or_crash_the_tool(sim, command, exit_code, shown):
+    async with mcp_client(settings_for(sim.url, toolsets=("terminal",), confirm=False)) as client:
+        error, body = await call(client, "komodo_terminal_ServerCommand", {"id": "production-api", "command": command})
+    assert not error and body["data"]["exit_code"] == exit_code and shown in body["data"]["output"]
+
+
+# -- what a caller's own key may see ------------------------------------------------------------------------------
+
+def test_summary_resource_and_completion_use_the_callers_key(shared_sim):
+    settings = settings_for(shared_sim.url)
+    server = AsgiThread(http_app(build_server(settings, check=False), settings))
+    url = server.start() + "/mcp"
+    viewer = {"x-komodo-api-key": VIEWER_KEY, "x-komodo-api-secret": VIEWER_SECRET}
+    completion = {"ref": {"type": "ref/resource", "uri": "komodo://deployments/{name}"},
+                  "argument": {"name": "name", "value": ""}}
+    try:
+        summary = rpc(url, "resources/read", {"uri": "komodo://summary"}, MODERN,
+                      headers={**viewer, "mcp-name": "komodo://summary"})
+        names = rpc(url, "completion/complete", completion, MODERN, headers=viewer)
+        own_names = rpc(url, "completion/complete", completion, MODERN)
+    finally:
+        server.stop()
+    assert json.loads(summary["result"]["contents"][0]["text"])["deployments"]["total"] == 2
+    assert names["result"]["completion"]["total"] == 2 and own_names["result"]["completion"]["total"] == 8

@@ -46,7 +46,7 @@ def is_secret_key(key: str) -> bool:
 def _mask_assignments(text: str) -> str:
     def mask(match: re.Match[str]) -> str:
         key, separator, value = match["key"], match["sep"], match["value"]
-        if is_secret_key(key):
+        if is_secret_key(key) and value not in ("true", "false"):  # `is_secret = true` says nothing secret
             quote = value[0] if value[0] in "\"'" else ""
             return f"{key}{separator}{quote}{MASK}{quote}"
         if value[0] in "\"'" and len(value) > 2:  # `environment = "DB_PASSWORD=…"`: look inside the string

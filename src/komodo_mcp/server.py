@@ -28,7 +28,7 @@ from .audit import AuditLog
 from .auth import oauth_server_options
 from .prompts import register_prompts
 from .redact import redact, register_secret
-from .resources import register_resources
+from .resources import RequestScope, register_resources
 from .tasks import KomodoTasks, TaskMiddleware
 from .tools._context import CALLER_KEY, App
 from .tools._registry import select, to_tool
@@ -173,7 +173,8 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
     server = KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
                      log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
                      tools=[to_tool(spec, settings) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
-                     middleware=[TaskMiddleware()] if tasks else [], **oauth_server_options(settings),
+                     middleware=[RequestScope(), *([TaskMiddleware()] if tasks else [])],
+                     **oauth_server_options(settings),
                      request_state_security=RequestStateSecurity(
                          keys=[key.get_secret_value() for key in settings.request_state_keys])
                      if settings.request_state_keys else None)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 
+import anyio
+
 from .errors import AuthError, RateLimited
 
 REFUSED_FOR_S = 60.0
@@ -23,17 +25,20 @@ REMEMBERED = 4096  # caller identities remembered either way (least recent forgo
 
 
 class CallerGuard:
-    """Shared by every caller of one server; callers are identified by a hash of their credentials."""
+    """Shared by every caller of one server; callers are identified by a hash of their credentials. Unproven
+    credentials go to Komodo one request at a time: a tool call's parallel Komodo calls wait for the first."""
 
     def __init__(self) -> None:
         self._refused: OrderedDict[str, float] = OrderedDict()  # caller → monotonic time it may try again
         self._proven: OrderedDict[str, None] = OrderedDict()
         self._failures: deque[float] = deque()
-        self._in_flight = 0
+        self._probing: dict[str, anyio.Event] = {}  # unproven callers with a request at Komodo
 
-    def admit(self, caller: str) -> bool:
+    async def admit(self, caller: str) -> bool:
         """Before a request with these credentials: raises if they must not reach Komodo now. Answers whether the
-        request counts against the budget (call `done` with it afterwards)."""
+        request is the one probing them (call `done` with it afterwards)."""
+        while (probe := self._probing.get(caller)) is not None:
+            await probe.wait()
         now = time.monotonic()
         if (until := self._refused.get(caller)) is not None:
             if until > now:
@@ -46,25 +51,23 @@ class CallerGuard:
             return False
         while self._failures and now - self._failures[0] > FAILURE_WINDOW_S:
             self._failures.popleft()
-        if len(self._failures) + self._in_flight >= UNPROVEN_BUDGET:
+        if len(self._failures) + len(self._probing) >= UNPROVEN_BUDGET:
             wait = FAILURE_WINDOW_S - (now - self._failures[0]) if self._failures else 1.0
             raise RateLimited("Too many callers with unproven Komodo credentials just now; new caller credentials "
                               "are held back so that Komodo does not lock this server out", max(1.0, round(wait)))
-        self._in_flight += 1
+        self._probing[caller] = anyio.Event()
         return True
 
-    def done(self, caller: str, counted: bool, *, refused: bool | None) -> None:
+    def done(self, caller: str, probed: bool, *, refused: bool | None) -> None:
         """After the request: Komodo refused the credentials (True), took them (False), or never said (None)."""
-        if counted:
-            self._in_flight -= 1
-        if refused is None:
+        if not probed:
             return
         if refused:
-            self._proven.pop(caller, None)
             self._failures.append(time.monotonic())
             _remember(self._refused, caller, time.monotonic() + REFUSED_FOR_S)
-        elif counted:
+        elif refused is False:
             _remember(self._proven, caller, None)
+        self._probing.pop(caller).set()
 
 
 def _remember(table: OrderedDict, caller: str, value: object) -> None:

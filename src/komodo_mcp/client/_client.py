@@ -132,7 +132,7 @@ class KomodoClient:
         headers = await self._auth_headers()
         self.calls += 1
         guard, caller = self._caller or (None, "")
-        counted, refused = guard.admit(caller) if guard else False, None
+        probed, refused = await guard.admit(caller) if guard else False, None
         try:
             async with self._http.stream("POST", "/terminal/execute", content=json.dumps(body), headers=headers,
                                          timeout=httpx2.Timeout(self.settings.timeout, read=None)) as response:
@@ -150,7 +150,7 @@ class KomodoClient:
                 from None
         finally:
             if guard:
-                guard.done(caller, counted, refused=refused)
+                guard.done(caller, probed, refused=refused)
 
     async def _post_as_caller(self, module: str, operation: str, params: dict[str, Any],
                               headers: dict[str, str]) -> httpx2.Response:
@@ -158,13 +158,13 @@ class KomodoClient:
         if self._caller is None:
             return await self._post(module, operation, params, headers)
         guard, caller = self._caller
-        counted, refused = guard.admit(caller), None
+        probed, refused = await guard.admit(caller), None
         try:
             response = await self._post(module, operation, params, headers)
             refused = self._refused(response, operation)
             return response
         finally:
-            guard.done(caller, counted, refused=refused)
+            guard.done(caller, probed, refused=refused)
 
     def _refused(self, response: httpx2.Response, operation: str) -> bool | None:
         """Whether Komodo refused the credentials; None when its answer does not say (a 429 lockout)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import json
 from math import ceil
 from typing import Annotated, Any
 
@@ -17,7 +17,7 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.models import (AlerterItem, BuilderItem, JobBrief, Page, ScheduleItem, Summary, TagItem, TomlExport,
                               VersionInfo)
 from ..mapping.status import alert_severity
-from ..redact import MASK, is_secret_key
+from ..redact import MASK, mask_text
 from ._context import PARAM, App, app_of
 from ._lists import list_resources
 from ._params import PageNumber, PageSize, ResourceKind, given, kind_of
@@ -29,7 +29,6 @@ SUMMARIES = (("servers", "Servers"), ("deployments", "Deployments"), ("stacks", 
              ("repos", "Repos"), ("procedures", "Procedures"), ("actions", "Actions"), ("syncs", "ResourceSyncs"))
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 TOP_ALERTS = 10
-_TOML_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*[=:]\s*)(.+)$")
 
 
 @read("GetSummary", "Get fleet summary")
@@ -163,17 +162,13 @@ async def export_toml(
 
 
 def mask_toml(toml: str, secret_values: list[str]) -> str:
-    """Mask `KEY = value` / `KEY=value` lines whose key looks like a credential, and known secret values."""
-    lines = []
-    for line in toml.splitlines():
-        match = _TOML_ASSIGNMENT.match(line)
-        if match and is_secret_key(match[2]):
-            line = f"{match[1]}{match[2]}{match[3]}{MASK}"
-        lines.append(line)
-    masked = "\n".join(lines) + ("\n" if toml.endswith("\n") else "")
+    """Mask the secret variables' values, raw or as TOML escapes them, then every secret-keyed or
+    credential-shaped value (a one-line `environment = "DB_PASSWORD=…"` included)."""
     for value in secret_values:
-        masked = masked.replace(value, MASK)
-    return masked
+        # As written, as a TOML basic string escapes it (like JSON), and with only its quotes escaped.
+        for form in {value, json.dumps(value)[1:-1], value.replace('"', '\\"')}:
+            toml = toml.replace(form, MASK)
+    return mask_text(toml)
 
 
 @write("UpdateResourceMeta", "Update tags and description", idempotent=True)
