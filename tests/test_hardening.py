@@ -6,6 +6,7 @@ import gc
 import json
 import os
 
+import httpx2
 import pytest
 
 from komodo_mcp.client import AuthError, KomodoClient, KomodoError, RateLimited
@@ -13,7 +14,7 @@ from komodo_mcp.mapping.envelope import MAX_RESULT_CHARS
 from komodo_mcp.server import build_server
 from komodo_mcp.tools._context import CALLER_CLIENTS, App
 from komodo_mcp.transports.http import http_app
-from komodo_sim import ADMIN_KEY, VIEWER_KEY, VIEWER_SECRET, AsgiThread, Simulator
+from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET, AsgiThread, Simulator
 
 from .conftest import call, mcp_client, serve, settings_for
 from .wire import MODERN, rpc
@@ -165,3 +166,34 @@ def test_summary_resource_and_completion_use_the_callers_key(shared_sim):
         server.stop()
     assert json.loads(summary["result"]["contents"][0]["text"])["deployments"]["total"] == 2
     assert names["result"]["completion"]["total"] == 2 and own_names["result"]["completion"]["total"] == 8
+
+
+# -- tasks/cancel passes the CancelJob gate -----------------------------------------------------------------------
+
+def komodo_job(sim_url: str, job_id: str) -> dict:
+    return httpx2.post(f"{sim_url}/read", json={"type": "GetUpdate", "params": {"id": job_id}},
+                       headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).json()
+
+
+@pytest.mark.parametrize(("overrides", "refusal"), [
+    ({"exclude_tools": ("komodo_execute_CancelJob",)}, "does not enable"),
+    ({}, "confirm: true"),  # no elicitation: the confirm-argument fallback, which tasks/cancel cannot carry
+    ({"caller": True, "confirm_fallback": "allow"}, "FORBIDDEN"),  # a viewer may not cancel the admin's build
+])
+def test_tasks_cancel_goes_through_the_cancel_job_gate(slow_sim, tmp_path, overrides, refusal):
+    audit = tmp_path / "audit.jsonl"
+    caller = overrides.pop("caller", False)
+    settings = settings_for(slow_sim.url, audit_log=str(audit), **overrides)
+    server = AsgiThread(http_app(build_server(settings, check=False), settings))
+    url = server.start() + "/mcp"
+    viewer = {"x-komodo-api-key": VIEWER_KEY, "x-komodo-api-secret": VIEWER_SECRET} if caller else {}
+    try:
+        build = rpc(url, "tools/call", {"name": "komodo_execute_Build", "arguments": {"id": "api-build"}},
+                    MODERN)["result"]
+        cancelled = rpc(url, "tasks/cancel", {"taskId": build["taskId"]}, MODERN, headers=viewer)
+    finally:
+        server.stop()
+    assert refusal in cancelled["error"]["message"] or refusal == cancelled["error"]["data"]["code"]
+    assert komodo_job(slow_sim.url, build["taskId"])["status"] == "InProgress"
+    if "exclude_tools" not in overrides:  # the attempt is on the record like any CancelJob call
+        assert json.loads(audit.read_text().splitlines()[-1])["tool"] == "komodo_execute_CancelJob"

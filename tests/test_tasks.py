@@ -19,7 +19,7 @@ from .wire import LEGACY, MODERN, initialize, rpc
 
 
 def serve_mcp(komodo_url: str) -> AsgiThread:
-    settings = settings_for(komodo_url)
+    settings = settings_for(komodo_url, confirm=False)  # tasks/cancel confirms like CancelJob: see test_hardening
     thread = AsgiThread(http_app(build_server(settings, check=False), settings))
     thread.start()
     return thread

@@ -170,14 +170,16 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
                 await client.aclose()
 
     tasks = any(spec.kind == "execute" for spec in specs)
+    task_methods = KomodoTasks()
     server = KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
                      log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
-                     tools=[to_tool(spec, settings) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
+                     tools=[to_tool(spec, settings) for spec in specs], extensions=[task_methods] if tasks else [],
                      middleware=[RequestScope(), *([TaskMiddleware()] if tasks else [])],
                      **oauth_server_options(settings),
                      request_state_security=RequestStateSecurity(
                          keys=[key.get_secret_value() for key in settings.request_state_keys])
                      if settings.request_state_keys else None)
+    task_methods.server = server
     add_probes(server, running)
     register_resources(server, running)
     register_prompts(server)
