@@ -25,7 +25,7 @@ from mcp.types import CallToolResult, RequestParams
 
 from .client import KomodoError
 from .mapping.common import iso
-from .mapping.envelope import komodo_error_body, ok
+from .mapping.envelope import ok
 from .mapping.jobs import job_error
 from .mapping.status import job_status
 from .tools._context import App, app_for
