@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import json
 import os
+from typing import Any
 
 import httpx2
 import pytest
+from mcp.types import ElicitResult
 
 from komodo_mcp.client import AuthError, KomodoClient, KomodoError, RateLimited
 from komodo_mcp.mapping.envelope import MAX_RESULT_CHARS
@@ -197,3 +199,29 @@ def test_tasks_cancel_goes_through_the_cancel_job_gate(slow_sim, tmp_path, overr
     assert komodo_job(slow_sim.url, build["taskId"])["status"] == "InProgress"
     if "exclude_tools" not in overrides:  # the attempt is on the record like any CancelJob call
         assert json.loads(audit.read_text().splitlines()[-1])["tool"] == "komodo_execute_CancelJob"
+
+
+# -- confirmation in every transport, generation and client capability -------------------------------------------
+
+def http_client(url: str, era: str, **options: Any) -> Any:
+    from mcp.client import Client
+
+    return Client(url, mode=era, **options)
+
+
+async def test_handshake_clients_on_stateless_http_are_asked(sim):
+    settings = settings_for(sim.url)  # stateless HTTP: the default
+    server = AsgiThread(http_app(build_server(settings, check=False), settings))
+    url = server.start() + "/mcp"
+    asked: list[str] = []
+
+    async def decline(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="decline")
+
+    try:
+        async with http_client(url, "legacy", elicitation_callback=decline) as client:
+            error, body = await call(client, "komodo_execute_StopDeployment", {"id": "redis-cache", "confirm": True})
+    finally:
+        server.stop()
+    assert asked and error and body["code"] == "FORBIDDEN" and body["details"] == {"declined": True}
