@@ -16,8 +16,8 @@ _SECRET_VALUES: set[str] = set()
 _HEADER = re.compile(r"(x-api-secret|x-api-key|authorization)(['\"]?\s*[:=]\s*['\"]?)([^'\",\s}]+)", re.IGNORECASE)
 # `KEY=value`, `KEY: value`, `"KEY": "value"`, `KEY = "va\"lue"` anywhere in a text (env lines, compose
 # `environment:` blocks in either form, TOML, JSON in a trace). The value is a quoted string (escapes included)
-# or a run up to a separator.
-_ASSIGNMENT = re.compile(r"""(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>["']?[ \t]*[:=][ \t]*)"""
+# or a run up to a separator. Keys (and URL schemes) start only at a word's start: linear time on long words.
+_ASSIGNMENT = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>["']?[ \t]*[:=][ \t]*)"""
                          r"""(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(?:\\.|[^\s,;&"'}\]\\])+)""")
 # Credentials recognisable by their form alone.
 _SHAPES = re.compile("|".join((
@@ -30,7 +30,7 @@ _SHAPES = re.compile("|".join((
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
 )))
 # scheme://user:password@host: the password goes, the rest stays readable.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@\"'<>]*:)(?P<password>[^\s@/\"'<>]+)(?=@)")
+_URL_PASSWORD = re.compile(r"(?P<head>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@\"'<>]*:)(?P<password>[^\s@/\"'<>]+)(?=@)")
 
 
 def register_secret(value: str | None) -> None:

@@ -99,11 +99,16 @@ def caller_of(context: Context[App, Any] | None) -> str:
     return "http" if request is not None else "stdio"
 
 
+MAX_FIELD_ERRORS = 20  # a 10,000-item list of wrong items is one mistake, said often enough
+
+
 def validation_body(tool: str, error: ValidationError) -> dict[str, Any]:
     fields = [{"field": ".".join(str(p) for p in e["loc"]) or "(arguments)", "message": e["msg"], "type": e["type"]}
               for e in error.errors(include_input=False, include_url=False)]
-    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return error_body("VALIDATION_ERROR", 400, f"Invalid arguments for {tool}: {summary}", {"fields": fields})
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:MAX_FIELD_ERRORS])
+    more = {"more_fields": len(fields) - MAX_FIELD_ERRORS} if len(fields) > MAX_FIELD_ERRORS else {}
+    return error_body("VALIDATION_ERROR", 400, f"Invalid arguments for {tool}: {summary}",
+                      {"fields": fields[:MAX_FIELD_ERRORS], **more})
 
 
 async def check_komodo(komodo: KomodoClient) -> None:

@@ -78,7 +78,7 @@ def error_body(code: str, status: int, message: str, details: dict[str, Any] | N
         body["details"] = redact(details)
     if retry_after is not None:
         body["retry_after"] = retry_after
-    return body
+    return bounded(body)  # Komodo's message may echo a 100 kB argument
 
 
 def error_result(body: dict[str, Any]) -> CallToolResult:
