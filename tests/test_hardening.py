@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp.shared.exceptions import MCPError
 from mcp.types import ElicitResult
 
 from komodo_mcp.client import AuthError, KomodoClient, KomodoError, RateLimited
@@ -225,3 +226,10 @@ async def test_handshake_clients_on_stateless_http_are_asked(sim):
     finally:
         server.stop()
     assert asked and error and body["code"] == "FORBIDDEN" and body["details"] == {"declined": True}
+
+
+async def test_a_resource_komodo_refuses_answers_komodos_code(sim):
+    async with mcp_client(settings_for(sim.url)) as client:
+        with pytest.raises(MCPError) as refused:
+            await client.read_resource("komodo://deployments/no-such-deployment")
+    assert refused.value.error.message.startswith("NOT_FOUND: ")
