@@ -132,6 +132,8 @@ async def test_no_planted_secret_leaves_the_server(sim, tmp_path, debug_logs):
                 texts.append((f"http {tool}", (await client.call_tool(tool, arguments)).content[0].text))
     finally:
         server.stop()
+    dependency_dumps = [line for line in debug_logs.lines if '"logger": "sse_starlette' in line]
+    assert not dependency_dumps, dependency_dumps[:1]  # it writes every SSE event (whole results) at DEBUG
     texts += [("log line", line) for line in debug_logs.lines]
     texts += [("audit line", line) for line in audit.read_text().splitlines()]
     record("secret_scan_texts", len(texts))
