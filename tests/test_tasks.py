@@ -15,7 +15,7 @@ from .wire import LEGACY, MODERN, initialize, rpc
 
 @pytest.fixture
 def mcp_url(held_sim) -> Iterator[str]:
-    server = serve_http(settings_for(held_sim.url))
+    server = serve_http(settings_for(held_sim.url, confirm=False))  # tasks/cancel confirms like CancelJob
     yield server.url + "/mcp"
     server.stop()
 

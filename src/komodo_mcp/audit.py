@@ -12,14 +12,19 @@ from .redact import MASK, is_secret_key, redact
 
 # Argument names whose values are secret whatever the tool (a variable's value may be a secret).
 ALWAYS_MASKED = frozenset({"value", "api_secret", "password"})
+# An audit line says what was asked, not the whole payload (a compose file, a long list): values are cut.
+MAX_ARGUMENT_CHARS = 500
+MAX_ARGUMENT_ITEMS = 50
 
 
 def mask_arguments(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: MASK if isinstance(key, str) and (key in ALWAYS_MASKED or is_secret_key(key)) else
-                mask_arguments(inner) for key, inner in value.items()}
+                mask_arguments(inner) for key, inner in list(value.items())[:MAX_ARGUMENT_ITEMS]}
     if isinstance(value, list):
-        return [mask_arguments(inner) for inner in value]
+        return [mask_arguments(inner) for inner in value[:MAX_ARGUMENT_ITEMS]]
+    if isinstance(value, str) and len(value) > MAX_ARGUMENT_CHARS:  # masked whole first: no secret cut in two
+        return f"{redact(value)[:MAX_ARGUMENT_CHARS]}… [{len(value):,} characters]"
     return redact(value)
 
 

@@ -32,7 +32,8 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx2", "httpcore2", "uvicorn.access", "mcp.server.lowlevel.server"):
+    # These write whole requests and responses at DEBUG (sse_starlette every SSE event): kept at WARNING or above.
+    for noisy in ("httpx2", "httpcore2", "uvicorn.access", "mcp.server.lowlevel.server", "sse_starlette"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

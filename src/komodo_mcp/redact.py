@@ -1,4 +1,8 @@
-"""Secret masking shared by logs, errors and tool output."""
+"""Secret masking shared by logs, errors and tool output.
+
+Two kinds of rule: a value is a secret because of its key (`DB_PASSWORD=…`, `api_token: …`), or because of its
+shape, whatever it is called (a URL with a password, a GitHub or Slack token, an AWS key id, a JWT).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,23 @@ MASK = "********"
 SECRET_KEY = re.compile(r"PASS(WORD|WD)?|SECRET|TOKEN|(^|_)KEY$|API_?KEY|PRIVATE|CREDENTIAL|AUTH", re.IGNORECASE)
 _SECRET_VALUES: set[str] = set()
 _HEADER = re.compile(r"(x-api-secret|x-api-key|authorization)(['\"]?\s*[:=]\s*['\"]?)([^'\",\s}]+)", re.IGNORECASE)
+# `KEY=value`, `KEY: value`, `"KEY": "value"`, `KEY = "va\"lue"` anywhere in a text (env lines, compose
+# `environment:` blocks in either form, TOML, JSON in a trace). The value is a quoted string (escapes included)
+# or a run up to a separator. Keys (and URL schemes) start only at a word's start: linear time on long words.
+_ASSIGNMENT = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>["']?[ \t]*[:=][ \t]*)"""
+                         r"""(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(?:\\.|[^\s,;&"'}\]\\])+)""")
+# Credentials recognisable by their form alone.
+_SHAPES = re.compile("|".join((
+    r"gh[pousr]_[A-Za-z0-9]{20,}",                          # GitHub tokens
+    r"github_pat_[A-Za-z0-9_]{20,}",                        # GitHub fine-grained tokens
+    r"glpat-[A-Za-z0-9_-]{20,}",                            # GitLab personal access tokens
+    r"xox[abposr]-[A-Za-z0-9-]{10,}",                       # Slack tokens
+    r"(?:AKIA|ASIA)[0-9A-Z]{16}",                           # AWS access key ids
+    r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",  # JWTs
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+)))
+# scheme://user:password@host: the password goes, the rest stays readable.
+_URL_PASSWORD = re.compile(r"(?P<head>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@\"'<>]*:)(?P<password>[^\s@/\"'<>]+)(?=@)")
 
 
 def register_secret(value: str | None) -> None:
@@ -22,13 +43,34 @@ def is_secret_key(key: str) -> bool:
     return bool(SECRET_KEY.search(key))
 
 
+def _mask_assignments(text: str) -> str:
+    def mask(match: re.Match[str]) -> str:
+        key, separator, value = match["key"], match["sep"], match["value"]
+        if is_secret_key(key) and value not in ("true", "false"):  # `is_secret = true` says nothing secret
+            quote = value[0] if value[0] in "\"'" else ""
+            return f"{key}{separator}{quote}{MASK}{quote}"
+        if value[0] in "\"'" and len(value) > 2:  # `environment = "DB_PASSWORD=…"`: look inside the string
+            return f"{key}{separator}{value[0]}{_mask_assignments(value[1:-1])}{value[-1]}"
+        return match[0]
+
+    return _ASSIGNMENT.sub(mask, text)
+
+
+def mask_text(text: str) -> str:
+    """Scrub known secrets, credential headers, secret-keyed assignments and credential-shaped values."""
+    for secret in _SECRET_VALUES:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _HEADER.sub(lambda m: m[1] + m[2] + MASK, text)
+    text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
+    text = _SHAPES.sub(MASK, text)
+    return _mask_assignments(text)
+
+
 def redact(value: Any) -> Any:
-    """Scrub known secrets and credential headers from strings, recursively through lists and dicts."""
+    """`mask_text` on every string, recursively through lists and dicts."""
     if isinstance(value, str):
-        for secret in _SECRET_VALUES:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        return _HEADER.sub(lambda m: m[1] + m[2] + MASK, value)
+        return mask_text(value)
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):

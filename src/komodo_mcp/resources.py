@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import functools
 import json
+from contextvars import ContextVar
 from typing import Any, Awaitable, Callable
 
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Completion, PromptReference, ResourceTemplateReference
 
 from .client import KomodoError, NotFound, list_all
-from .mapping.envelope import ok
+from .mapping.envelope import SHOW_SECRETS, ok, shown
 from .mapping.stacks import compose_content
-from .tools._context import App, app_of
+from .tools._context import App, app_for, app_of
 from .tools.deployments import get_deployment
 from .tools.jobs import job_of
 from .tools.system import fleet_summary
@@ -21,6 +23,29 @@ from .tools.system import fleet_summary
 COMPLETIONS = 50
 # Which Komodo list completes which argument (resource template variables and prompt arguments alike).
 COMPLETED_BY = {"name": None, "deployment": "ListDeployments", "stack": "ListStacks"}
+
+
+# The request being served: static resources and completion get no Context, yet must act with the caller's key.
+REQUEST: ContextVar[ServerRequestContext[App, Any] | None] = ContextVar("request", default=None)
+
+
+class RequestScope:
+    """Middleware: every request runs with REQUEST set, and with value masking as the settings say."""
+
+    async def __call__(self, ctx: ServerRequestContext[App, Any], call_next: CallNext) -> HandlerResult:
+        request = REQUEST.set(ctx)
+        show = SHOW_SECRETS.set(ctx.lifespan_context.settings.show_secrets)
+        try:
+            return await call_next(ctx)
+        finally:
+            SHOW_SECRETS.reset(show)
+            REQUEST.reset(request)
+
+
+def _caller_app(running: list[App]) -> App:
+    """The App for the request being served: the caller's own Komodo key when it sent one."""
+    request = REQUEST.get()
+    return app_for(request) if request is not None else running[0]
 
 
 def _json(model: Any) -> str:
@@ -45,10 +70,10 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
     @server.resource("komodo://summary", name="fleet-summary", title="Fleet summary", mime_type="application/json",
                      description="Counts by state for every resource kind, open alerts, running jobs")
     @komodo_errors
-    async def summary() -> str:  # static resources get no Context: the server's own credentials answer
+    async def summary() -> str:
         if not running:
             raise RuntimeError("the server is still starting")
-        return _json(await fleet_summary(running[0]))
+        return _json(await fleet_summary(_caller_app(running)))
 
     @server.resource("komodo://deployments/{name}", name="deployment", title="Deployment",
                      mime_type="application/json",
@@ -62,7 +87,7 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
     @komodo_errors
     async def stack_compose(name: str, ctx: Context) -> str:
         stack = await app_of(ctx).komodo.read("GetStack", stack=name)
-        return compose_content(stack) or f"# {name}: the compose file lives on the server or in a repo Komodo has " \
+        return shown(compose_content(stack)) or f"# {name}: the compose file lives on the server or in a repo Komodo has " \
                                          "not fetched yet\n"
 
     @server.resource("komodo://updates/{id}", name="update", title="Job (Komodo update)",
@@ -85,5 +110,5 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
         if operation is None:
             return None
         query = {"terms": [argument.value]} if argument.value else {}
-        names = sorted(item["name"] for item in await list_all(running[0].komodo, operation, query))
+        names = sorted(item["name"] for item in await list_all(_caller_app(running).komodo, operation, query))
         return Completion(values=names[:COMPLETIONS], total=len(names), has_more=len(names) > COMPLETIONS)

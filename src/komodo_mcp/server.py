@@ -13,7 +13,7 @@ import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.request_state import RequestStateSecurity
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedResourceError
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
@@ -27,7 +27,7 @@ from .mapping.envelope import error_body, error_result, komodo_error_body
 from .audit import AuditLog
 from .prompts import register_prompts
 from .redact import redact, register_secret
-from .resources import register_resources
+from .resources import RequestScope, register_resources
 from .tasks import KomodoTasks, TaskMiddleware
 from .tools._context import CALLER_KEY, App
 from .tools._registry import select, to_tool, why_not_served
@@ -88,6 +88,16 @@ class KomodoMCP(MCPServer[App]):
             return error_result(error_body("INTERNAL_ERROR", 500, f"Unexpected error in {name}"))
 
 
+    async def read_resource(self, uri: Any, context: Context[App, Any] | None = None) -> Any:
+        """Komodo's refusals (NOT_FOUND, FORBIDDEN, …) answer as such, not as an unexpected crash."""
+        try:
+            return await super().read_resource(uri, context)
+        except UnexpectedResourceError as error:
+            if isinstance(error.__cause__, KomodoError):
+                raise ResourceError(f"{error.__cause__.code}: {redact(error.__cause__.message)}") from None
+            raise
+
+
 def caller_of(context: Context[App, Any] | None) -> str:
     """Who asked: the authenticated HTTP subject or client, the caller's own Komodo key, or the stdio user."""
     token = get_access_token()
@@ -100,11 +110,16 @@ def caller_of(context: Context[App, Any] | None) -> str:
     return "http" if request is not None else "stdio"
 
 
+MAX_FIELD_ERRORS = 20  # a 10,000-item list of wrong items is one mistake, said often enough
+
+
 def validation_body(tool: str, error: ValidationError) -> dict[str, Any]:
     fields = [{"field": ".".join(str(p) for p in e["loc"]) or "(arguments)", "message": e["msg"], "type": e["type"]}
               for e in error.errors(include_input=False, include_url=False)]
-    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-    return error_body("VALIDATION_ERROR", 400, f"Invalid arguments for {tool}: {summary}", {"fields": fields})
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:MAX_FIELD_ERRORS])
+    more = {"more_fields": len(fields) - MAX_FIELD_ERRORS} if len(fields) > MAX_FIELD_ERRORS else {}
+    return error_body("VALIDATION_ERROR", 400, f"Invalid arguments for {tool}: {summary}",
+                      {"fields": fields[:MAX_FIELD_ERRORS], **more})
 
 
 async def check_komodo(komodo: KomodoClient) -> None:
@@ -158,7 +173,6 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
     @asynccontextmanager
     async def lifespan(server: MCPServer[App]) -> AsyncIterator[App]:
         client = komodo or KomodoClient(settings)
-        app: App | None = None
         try:
             async with anyio.create_task_group() as group:
                 if check:
@@ -168,12 +182,11 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
                 yield app
                 group.cancel_scope.cancel()
         finally:
-            if komodo is None:
+            if komodo is None:  # callers' clients share its connections: nothing else to close
                 await client.aclose()
-            if app is not None:
-                await app.close_callers()
 
     tasks = any(spec.kind == "execute" for spec in specs)
+    task_methods = KomodoTasks()
     oauth: dict[str, Any] = {}
     if settings.oauth_issuer:
         from .auth import oauth_server_options  # imports jwt and cryptography: only for OAuth
@@ -181,11 +194,12 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
         oauth = oauth_server_options(settings)
     server = KomodoMCP("komodo-mcp", title="Komodo", version=__version__, instructions=INSTRUCTIONS,
                      log_level=settings.log_level, website_url="https://komo.do", lifespan=lifespan,
-                     tools=[to_tool(spec, settings) for spec in specs], extensions=[KomodoTasks()] if tasks else [],
-                     middleware=[TaskMiddleware()] if tasks else [], **oauth,
+                     tools=[to_tool(spec, settings) for spec in specs], extensions=[task_methods] if tasks else [],
+                     middleware=[RequestScope(), *([TaskMiddleware()] if tasks else [])], **oauth,
                      request_state_security=RequestStateSecurity(
                          keys=[key.get_secret_value() for key in settings.request_state_keys])
                      if settings.request_state_keys else None)
+    task_methods.server = server
     add_probes(server, running)
     register_resources(server, running)
     register_prompts(server)

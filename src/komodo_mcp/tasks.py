@@ -19,24 +19,26 @@ from typing import Any
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.extension import Extension, MethodBinding
+from mcp.server.mcpserver import Context
 from mcp.shared.exceptions import MCPError
-from mcp.types import RequestParams
+from mcp.types import CallToolResult, RequestParams
 
 from .client import KomodoError
 from .mapping.common import iso
-from .mapping.envelope import komodo_error_body, ok
+from .mapping.envelope import ok
 from .mapping.jobs import job_error
 from .mapping.status import job_status
 from .tools._context import App, app_for
-from .tools._execution import CANCELS, answer_for_job, cancel_running
+from .tools._execution import answer_for_job
 
 EXTENSION_ID = "io.modelcontextprotocol/tasks"
 LEGACY = "2025-11-25"
 MODERN = "2026-07-28"
 POLL_INTERVAL_MS = 1_000  # Komodo's own clients poll an Update every second
 INVALID_PARAMS = -32602
+CANCEL_TOOL = "komodo_execute_CancelJob"
 # Execute tools that start a Komodo job; WaitForJob and CancelJob act on one.
-NOT_TASKS = {"komodo_execute_WaitForJob", "komodo_execute_CancelJob"}
+NOT_TASKS = {"komodo_execute_WaitForJob", CANCEL_TOOL}
 TASK_STATUS = {"running": "working", "starting": "working", "pending": "working", "success": "completed",
                "failed": "failed", "cancelled": "cancelled"}
 
@@ -110,6 +112,7 @@ class KomodoTasks(Extension):
     """The `tasks/*` methods, answered from Komodo's Updates."""
 
     identifier = EXTENSION_ID
+    server: Any = None  # the KomodoMCP serving these methods (set by build_server): cancel calls its CancelJob
 
     def methods(self) -> list[MethodBinding]:
         return [
@@ -159,16 +162,20 @@ class KomodoTasks(Extension):
         return listed
 
     async def cancel(self, ctx: ServerRequestContext[App, Any], params: TaskIdParams) -> dict[str, Any]:
+        """Through the CancelJob tool, so the same gate applies: the tool must be enabled, the user confirms,
+        the call is audited, and Komodo checks the caller's own permission."""
         legacy = ctx.protocol_version != MODERN
-        update = await self._update(ctx, params.taskId)
-        if update.get("status") == "Complete":
-            raise MCPError(code=INVALID_PARAMS, message=f"Task {params.taskId} has already finished")
-        if update["operation"] not in CANCELS:
-            raise MCPError(code=INVALID_PARAMS, message=f"Komodo cannot cancel a {update['operation']} job")
-        try:
-            await cancel_running(app_for(ctx), update["target"]["type"], update["target"]["id"], update)
-        except KomodoError as error:
-            raise MCPError(code=INVALID_PARAMS, message=error.message, data=komodo_error_body(error)) from None
+        if self.server is None or self.server._tool_manager.get_tool(CANCEL_TOOL) is None:
+            raise MCPError(code=INVALID_PARAMS, message=f"Cancelling needs {CANCEL_TOOL}, which this server does "
+                                                        "not enable (toolsets, exclusions or read-only mode)")
+        context = Context(request_context=ctx, mcp_server=self.server)
+        result = await self.server.call_tool(CANCEL_TOOL, {"job_id": params.taskId}, context)
+        if not isinstance(result, CallToolResult):  # 2026-07-28 asks with an input-required round: not here
+            raise MCPError(code=INVALID_PARAMS, message=f"Cancelling needs the user's confirmation: call "
+                                                        f"{CANCEL_TOOL} with job_id {params.taskId}")
+        if result.is_error:
+            body = json.loads(result.content[0].text)
+            raise MCPError(code=INVALID_PARAMS, message=body["error"], data=body)
         with anyio.move_on_after(3):  # Komodo stops the job at its next step boundary
             while (update := await self._update(ctx, params.taskId)).get("status") != "Complete":
                 await anyio.sleep(0.1)

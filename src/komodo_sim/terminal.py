@@ -38,6 +38,18 @@ def _server_of(sim: Simulator, target: dict[str, Any]) -> tuple[Resource, str]:
 
 
 def canned(command: str, where: str, sim: Simulator, server: Resource) -> tuple[list[str], int | None]:
+    """`a; b; c` runs each in turn, as a shell does: all their output, the last one's exit code."""
+    output: list[str] = []
+    code: int | None = 0
+    for part in command.split(";"):
+        lines, code = _canned_one(part, where, sim, server)
+        output += lines
+        if code is None:
+            break
+    return output, code
+
+
+def _canned_one(command: str, where: str, sim: Simulator, server: Resource) -> tuple[list[str], int | None]:
     word = command.strip().split(" ")[0] if command.strip() else ""
     stats = server.runtime.get("stats") or {}
     match word:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import copy
+import hashlib
 import json
 import logging
 import random
@@ -13,9 +15,12 @@ from urllib.parse import urlsplit
 import anyio
 import httpx2
 
+from pydantic import SecretStr
+
 from .. import telemetry
 from ..config import Settings
 from . import _status
+from ._callers import CallerGuard
 from ._ratelimit import TokenBucket
 from .errors import AuthError, KomodoError, RateLimited, TimedOut, Unreachable
 
@@ -28,6 +33,8 @@ JWT_RENEW_MARGIN_MS = 60_000
 
 class KomodoClient:
     """Reads retry on network errors, 429 and 502/503/504 with jittered backoff; executes and writes never retry."""
+
+    _caller: tuple[CallerGuard, str] | None = None  # set on a client acting with a caller's key (with_caller_key)
 
     def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -55,7 +62,19 @@ class KomodoClient:
         return f"KomodoClient(url={self.base_url!r}, auth={self.settings.auth_mode!r})"
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._caller is None:  # a caller's client borrows this one's connections
+            await self._http.aclose()
+
+    def with_caller_key(self, key: str, secret: str, guard: CallerGuard) -> KomodoClient:
+        """A client acting with a caller's own API key over this client's connections and rate budget: a caller
+        costs no socket and nothing to close, and `guard` keeps its bad secrets from locking the server out."""
+        caller = copy.copy(self)
+        caller.settings = self.settings.model_copy(update={
+            "api_key": SecretStr(key), "api_secret": SecretStr(secret), "jwt": None, "username": None,
+            "password": None})
+        caller._jwt = caller._jwt_renew_at_ms = None
+        caller._caller = (guard, hashlib.sha256(f"{key}\0{secret}".encode()).hexdigest())
+        return caller
 
     async def read(self, operation: str, **params: Any) -> Any:
         return await self.call("read", operation, params)
@@ -128,7 +147,7 @@ class KomodoClient:
         headers = await self._auth_headers()
         self.calls += 1
         with telemetry.komodo_span(module, operation) as span:
-            response = await self._post(module, operation, params, headers)
+            response = await self._post_as_caller(module, operation, params, headers)
             span.set_attribute("http.response.status_code", response.status_code)
         telemetry.KOMODO_REQUESTS.add(1, {"komodo.operation": operation, "status": response.status_code})
         if response.status_code == 200:
@@ -151,11 +170,15 @@ class KomodoClient:
         self._bucket.admit()
         headers = await self._auth_headers()
         self.calls += 1
+        guard, caller = self._caller or (None, "")
+        probed, refused = await guard.admit(caller) if guard else False, None
         try:
             async with self._http.stream("POST", "/terminal/execute", content=json.dumps(body), headers=headers,
                                          timeout=httpx2.Timeout(self.settings.timeout, read=None)) as response:
+                refused = False
                 if response.status_code != 200:
                     await response.aread()
+                    refused = self._refused(response, "ExecuteTerminal")
                     raise self._error(response, "ExecuteTerminal")
                 async for line in response.aiter_lines():
                     yield line
@@ -163,6 +186,29 @@ class KomodoClient:
             raise TimedOut("Komodo did not answer the terminal in time", {"operation": "ExecuteTerminal"}) from None
         except httpx2.TransportError as exc:
             raise self._unreachable(exc, "ExecuteTerminal") from None
+        finally:
+            if guard:
+                guard.done(caller, probed, refused=refused)
+
+    async def _post_as_caller(self, module: str, operation: str, params: dict[str, Any],
+                              headers: dict[str, str]) -> httpx2.Response:
+        """`_post`, through the caller guard when this client acts with a caller's key."""
+        if self._caller is None:
+            return await self._post(module, operation, params, headers)
+        guard, caller = self._caller
+        probed, refused = await guard.admit(caller), None
+        try:
+            response = await self._post(module, operation, params, headers)
+            refused = self._refused(response, operation)
+            return response
+        finally:
+            guard.done(caller, probed, refused=refused)
+
+    def _refused(self, response: httpx2.Response, operation: str) -> bool | None:
+        """Whether Komodo refused the credentials; None when its answer does not say (a 429 lockout)."""
+        if response.status_code == 200:
+            return False
+        return None if response.status_code == 429 else isinstance(self._error(response, operation), AuthError)
 
     async def _post(self, module: str, operation: str, params: dict[str, Any], headers: dict[str, str]) -> httpx2.Response:
         try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
 
 from ..client.errors import KomodoError, RateLimited
 from ..redact import redact
@@ -26,6 +27,45 @@ class Envelope(BaseModel, Generic[T]):
     data: T
     status: int = 200
     timestamp: str = Field(default_factory=utc_now_iso, description="ISO 8601 UTC time of the answer")
+
+    # No return annotation: the outputSchema keeps `data`'s own schema.
+    @field_serializer("data", mode="wrap")
+    def _data_as_shown(self, data: Any, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        return shown(handler(data))
+
+
+# Set for the duration of a request by the server: --show-secrets turns value masking off.
+SHOW_SECRETS: ContextVar[bool] = ContextVar("show_secrets", default=False)
+# Clients cap a result at about 25k tokens; JSON runs about 3 characters a token.
+MAX_RESULT_CHARS = 60_000
+MAX_STRING_CHARS = 20_000
+
+
+def shown(data: Any) -> Any:
+    """What a result may carry: secrets masked by value shape (unless --show-secrets), and bounded in size."""
+    return bounded(data if SHOW_SECRETS.get() else redact(data))
+
+
+def bounded(data: Any) -> Any:
+    """Cut long strings (a 1 MB compose file) with a note until the whole fits MAX_RESULT_CHARS; short strings and
+    the structure stay as they are."""
+    limit = MAX_STRING_CHARS
+    while True:
+        cut = _cut_strings(data, limit)
+        if limit <= 200 or len(json.dumps(cut)) <= MAX_RESULT_CHARS:
+            return cut
+        limit //= 4
+
+
+def _cut_strings(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= limit else \
+            f"{value[:limit]}\n… [cut: the first {limit:,} of {len(value):,} characters are shown]"
+    if isinstance(value, dict):
+        return {key: _cut_strings(inner, limit) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_cut_strings(inner, limit) for inner in value]
+    return value
 
 
 def ok(data: T) -> Envelope[T]:
@@ -46,7 +86,7 @@ def error_body(code: str, status: int, message: str, details: dict[str, Any] | N
         body["details"] = redact(details)
     if retry_after is not None:
         body["retry_after"] = retry_after
-    return body
+    return bounded(body)  # Komodo's message may echo a 100 kB argument
 
 
 def error_result(body: dict[str, Any]) -> CallToolResult:

@@ -9,18 +9,17 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import SecretStr
-
 from mcp.server.mcpserver import Context
 
 from ..client import KomodoClient, KomodoError
+from ..client._callers import CallerGuard
 from ..config import Settings
 
 TAG_CACHE_SECONDS = 30.0
 ID_CACHE_SECONDS = 60.0  # name → id; a stale id is noticed (the resource answers another id) and refetched
 PERMISSION_CACHE_SECONDS = 30.0
 FINISHED_JOBS_KEPT = 512  # a finished Update never changes again
-CALLER_CLIENTS = 64  # per-caller Komodo clients kept open (least recently used are closed)
+CALLER_CLIENTS = 64  # per-caller Apps kept, with their caches (least recently used dropped)
 CALLER_KEY, CALLER_SECRET = "x-komodo-api-key", "x-komodo-api-secret"
 # The parameter that names each kind's target in Komodo's read requests.
 PARAM = {"Server": "server", "Deployment": "deployment", "Stack": "stack", "Build": "build", "Repo": "repo",
@@ -39,31 +38,22 @@ class App:
     _permissions: Expiring = field(default_factory=lambda: Expiring(PERMISSION_CACHE_SECONDS, 1024))
     _finished_jobs: Expiring = field(default_factory=lambda: Expiring(float("inf"), FINISHED_JOBS_KEPT))
     _callers: OrderedDict[str, App] = field(default_factory=OrderedDict)
-    _closing: list[KomodoClient] = field(default_factory=list)
+    _guard: CallerGuard = field(default_factory=CallerGuard)
 
     def for_caller(self, key: str, secret: str) -> App:
-        """The same server, acting with a caller's own Komodo API key: Komodo's permissions for that user apply."""
-        from ..redact import register_secret
-
+        """The same server, acting with a caller's own Komodo API key: Komodo's permissions for that user apply.
+        At most CALLER_CLIENTS are kept (least recently used dropped); they share this App's connections, so
+        dropping one closes nothing and any number of distinct keys costs no descriptor."""
         cache_key = hashlib.sha256(f"{key}\0{secret}".encode()).hexdigest()
         if cache_key in self._callers:
             self._callers.move_to_end(cache_key)
             return self._callers[cache_key]
-        register_secret(secret)
-        settings = self.settings.model_copy(update={"api_key": SecretStr(key), "api_secret": SecretStr(secret),
-                                                    "jwt": None, "username": None, "password": None})
-        caller = App(komodo=KomodoClient(settings), settings=settings)
+        komodo = self.komodo.with_caller_key(key, secret, self._guard)
+        caller = App(komodo=komodo, settings=komodo.settings)
         self._callers[cache_key] = caller
         if len(self._callers) > CALLER_CLIENTS:
-            _, oldest = self._callers.popitem(last=False)
-            self._closing.append(oldest.komodo)
+            self._callers.popitem(last=False)
         return caller
-
-    async def close_callers(self) -> None:
-        for client in [*self._closing, *(caller.komodo for caller in self._callers.values())]:
-            await client.aclose()
-        self._closing.clear()
-        self._callers.clear()
 
     async def tag_names(self, fresh: bool = False) -> dict[str, str]:
         """Tag id → name. Tags change rarely, and every list shows them, so they are cached briefly."""

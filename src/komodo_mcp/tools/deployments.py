@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from ..client import KomodoError
+from ..client import InvalidRequest, KomodoError
 from ..mapping.deployments import deployment_detail, deployment_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import DeployResult
@@ -189,8 +189,12 @@ class DeploymentFields(BaseModel):
 
 
 def _version(text: str | None) -> dict[str, int]:
-    parts = [int(p) for p in (text or "0.0.0").split(".")] + [0, 0, 0]
-    return {"major": parts[0], "minor": parts[1], "patch": parts[2]}
+    parts = (text or "0.0.0").split(".")
+    if len(parts) > 3 or not all(part.isdecimal() for part in parts):
+        raise InvalidRequest(f"build_version {text!r} is not a version like 1.4.2",
+                             {"fields": [{"field": "build_version", "message": "expected MAJOR[.MINOR[.PATCH]]"}]})
+    numbers = [int(part) for part in parts] + [0, 0]
+    return {"major": numbers[0], "minor": numbers[1], "patch": numbers[2]}
 
 
 def deployment_config(values: dict[str, Any]) -> dict[str, Any]:

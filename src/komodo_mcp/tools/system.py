@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from math import ceil
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from ..mapping.envelope import Envelope, ok
 from ..mapping.models import (AlerterItem, BuilderItem, JobBrief, Page, ScheduleItem, Summary, TagItem, TomlExport,
                               VersionInfo)
 from ..mapping.status import DEPLOYMENT_OF_BUCKET, STACK_OF_BUCKET, alert_severity, summary_by_status
-from ..redact import MASK, is_secret_key
+from ..redact import MASK, mask_text
 from ._context import PARAM, App, app_of
 from ._lists import list_resources
 from ._params import PageNumber, PageSize, ResourceKind, given, kind_of
@@ -33,7 +34,6 @@ SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 TOP_ALERTS = 10
 # A resource's block header (`[[deployment]]`), not a sub-table like `[[procedure.config.stage]]` or a variable.
 _TOML_RESOURCE = re.compile(r"^\[\[(?!variable\]\]|user_group\]\])[a-z_]+\]\]\s*$", re.MULTILINE)
-_TOML_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*[=:]\s*)(.+)$")
 
 
 @read("GetSummary", "Get fleet summary")
@@ -171,17 +171,13 @@ async def export_toml(
 
 
 def mask_toml(toml: str, secret_values: list[str]) -> str:
-    """Mask `KEY = value` / `KEY=value` lines whose key looks like a credential, and known secret values."""
-    lines = []
-    for line in toml.splitlines():
-        match = _TOML_ASSIGNMENT.match(line)
-        if match and is_secret_key(match[2]):
-            line = f"{match[1]}{match[2]}{match[3]}{MASK}"
-        lines.append(line)
-    masked = "\n".join(lines) + ("\n" if toml.endswith("\n") else "")
+    """Mask the secret variables' values, raw or as TOML escapes them, then every secret-keyed or
+    credential-shaped value (a one-line `environment = "DB_PASSWORD=…"` included)."""
     for value in secret_values:
-        masked = masked.replace(value, MASK)
-    return masked
+        # As written, as a TOML basic string escapes it (like JSON), and with only its quotes escaped.
+        for form in {value, json.dumps(value)[1:-1], value.replace('"', '\\"')}:
+            toml = toml.replace(form, MASK)
+    return mask_text(toml)
 
 
 @write("UpdateResourceMeta", "Update tags and description", idempotent=True)

@@ -34,16 +34,25 @@ def terminal_request(target: dict[str, Any], command: str) -> dict[str, Any]:
     return {"target": target, "command": command, "terminal": "komodo-mcp", "init": {"recreate": "DifferentCommand"}}
 
 
+def exit_code_of(line: str) -> int | None:
+    """The code in Komodo's `__KOMODO_EXIT_CODE:N` sentinel; None when the line is not one."""
+    sentinel, _, code = line.partition(":")
+    code = code.strip()
+    return int(code) if sentinel == EXIT_CODE and code.lstrip("-").isdecimal() else None
+
+
 async def _run(ctx: Context, target: dict[str, Any], label: str, command: str) -> TerminalResult:
+    """As Komodo's own client reads it: the sentinel counts only as the stream's last line (Periphery prints it
+    after the command), so a command printing one itself cannot fake its exit code; earlier ones are output."""
     app = app_of(ctx)
     lines: list[str] = []
-    exit_code: int | None = None
     async for line in app.komodo.terminal(terminal_request(target, command)):
-        if line.startswith(EXIT_CODE):
-            exit_code = int(line.split(":", 1)[1].strip() or -1)
-            continue
         lines.append(line)
-        await ctx.report_progress(float(len(lines)), None, line[:200])
+        if exit_code_of(line) is None:
+            await ctx.report_progress(float(len(lines)), None, line[:200])
+    exit_code = exit_code_of(lines[-1]) if lines else None
+    if exit_code is not None:
+        lines.pop()
     bounded = log_output({"stdout": "\n".join(lines)}, label, command, app.settings.log_budget_chars)
     return TerminalResult(target=label, command=command, exit_code=exit_code, output=bounded.log,
                           lines=bounded.lines, truncated=bounded.truncated, note=bounded.note)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import socket
 from typing import Any, Callable
 
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import RequestBodyLimitMiddleware, TransportSecuritySettings
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -91,12 +93,61 @@ def check_exposure(settings: Settings) -> None:
                          "the OAuth settings, or pass --allow-unauthenticated")
 
 
+class SessionsForElicitation:
+    """Stateless HTTP, except that a handshake-generation client that sends `initialize` gets a session.
+
+    In that generation the server asks the user (elicitation) with a request of its own, and the client's answer
+    can only find its way back through a session; without one no client could confirm, and a model's
+    `confirm: true` would be all there is. Requests without a session id are still served statelessly, and the
+    2026-07-28 revision needs no session at all (its confirmation state travels sealed in the request). When
+    `max_sessions` are open, an `initialize` is served statelessly: that client then gets the confirm fallback.
+    """
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        manager = self.manager
+        headers = dict(scope.get("headers") or [])
+        if b"mcp-session-id" in headers:
+            return await manager._handle_stateful_request(scope, receive, send)
+        if scope.get("method") != "POST" or manager._task_group is None:
+            return await manager._handle_request(scope, receive, send)
+        body, messages = b"", []
+        while True:  # the body is bounded by the manager's RequestBodyLimitMiddleware around this
+            message = await receive()
+            messages.append(message)
+            body += message.get("body", b"")
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+        async def replay() -> dict[str, Any]:
+            return messages.pop(0) if messages else await receive()
+
+        version = headers.get(b"mcp-protocol-version", b"").decode("latin-1")
+        opening = (not version or version in HANDSHAKE_PROTOCOL_VERSIONS) and _is_initialize(body)
+        if opening and len(manager._server_instances) < (manager.max_sessions or float("inf")):
+            return await manager._handle_stateful_request(scope, replay, send)
+        return await manager._handle_request(scope, replay, send)
+
+
+def _is_initialize(body: bytes) -> bool:
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("method") == "initialize"
+
+
 def http_app(server: KomodoMCP, settings: Settings) -> Any:
     security = security_for(settings)
     app: Any = HostHint(server.streamable_http_app(stateless_http=settings.stateless, json_response=False,
                                                    host=settings.host, transport_security=security,
                                                    max_request_body_size=settings.max_request_bytes,
                                                    max_sessions=settings.max_sessions), security.allowed_hosts)
+    manager = server.session_manager
+    if settings.stateless and settings.confirm:  # confirmations need a way back to the user
+        manager.asgi_app = RequestBodyLimitMiddleware(SessionsForElicitation(manager), settings.max_request_bytes)
     if settings.auth_token:  # probes stay open: /health says nothing, /ready only whether Komodo answers
         app = StaticBearer(app, settings.auth_token.get_secret_value(), exempt=("/health", "/ready"))
     return RequestIds(app)
