@@ -36,8 +36,9 @@ def portable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def lean(schema: dict[str, Any]) -> dict[str, Any]:
-    """An output schema without what only costs bytes: pydantic's automatic titles, defaults (the server always
-    sends every field) and `anyOf [T, null]` where `type: [T, "null"]` says the same. Definitions are inlined, flat
+    """An output schema without what only costs bytes: pydantic's automatic titles and defaults (the server always
+    sends every field). Nullable fields keep `anyOf [T, null]`: a `type` array is less portable (the inspector's
+    strict lint warns, and single-`type` dialects such as Gemini's reject it). Definitions are inlined, flat
     like the input schemas: most are used once, so this is smaller too, and clients validate a `$ref`-free schema
     faster. Shapes and descriptions stay."""
     definitions = schema.get("$defs", {})
@@ -53,11 +54,6 @@ def lean(schema: dict[str, Any]) -> dict[str, Any]:
             target = definitions[node["$ref"].rsplit("/", 1)[-1]]
             return walk({**target, **{key: value for key, value in node.items() if key != "$ref"}})
         node = {key: value for key, value in node.items() if key not in ("title", "default", "$defs")}
-        options = node.get("anyOf")
-        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
-            other = options[0] if options[1] == {"type": "null"} else options[1]
-            if set(other) == {"type"} and isinstance(other["type"], str):
-                node = {**{k: v for k, v in node.items() if k != "anyOf"}, "type": [other["type"], "null"]}
         return {key: walk(value, in_properties=key == "properties") for key, value in node.items()}
 
     return walk(schema)
