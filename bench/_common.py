@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any, Awaitable, Callable
 
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET
 
@@ -50,4 +51,16 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+async def timed(fn: Callable[[], Awaitable[Any]], rounds: int) -> float:
+    """Median milliseconds of `rounds` awaits of `fn`, after three warm-up calls."""
+    for _ in range(3):
+        await fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await fn()
+        samples.append(time.perf_counter() - start)
     return statistics.median(samples) * 1000

@@ -18,11 +18,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import anyio
 import httpx2
-from _common import free_port, start_http_server
+from _common import free_port, start_http_server, timed
 from bench_cold_start import time_import, time_to_tools_list
 from bench_throughput import META, load
 from mcp.client import Client
@@ -38,17 +38,6 @@ logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request wo
 
 def section(title: str) -> None:
     print(f"\n== {title}", flush=True)
-
-
-async def median_ms(fn: Callable[[], Awaitable[Any]], rounds: int) -> float:
-    for _ in range(3):
-        await fn()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 async def requests_per_call() -> None:
@@ -92,8 +81,8 @@ async def ratios(rounds: int) -> None:
                 # Interleaved repetitions, so both sides see the same machine load.
                 raw_ms, mcp_ms = [], []
                 for _ in range(3):
-                    raw_ms.append(await median_ms(raw_call, rounds))
-                    mcp_ms.append(await median_ms(mcp_call, rounds))
+                    raw_ms.append(await timed(raw_call, rounds))
+                    mcp_ms.append(await timed(mcp_call, rounds))
                 r, m = statistics.median(raw_ms), statistics.median(mcp_ms)
                 print(f"{name:<28}{r:>8.2f}{m:>8.2f}{m / r:>7.2f}x" + (f"{target:>7.1f}x" if target else ""))
 

@@ -9,30 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable
 
 import anyio
 import httpx2
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
+from _common import timed
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET, Simulator, SimulatorThread
 
 HEADERS = {"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET, "content-type": "application/json"}
-
-
-async def timed(fn: Callable[[], Awaitable[Any]], rounds: int) -> float:
-    for _ in range(3):
-        await fn()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 async def main(resources: int, rounds: int) -> None:
