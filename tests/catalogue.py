@@ -41,11 +41,13 @@ def qualified(kind: str, operations: list[str]) -> set[str]:
 # Every tool of the `all` toolset: the catalogue's read, execute and write tools.
 ALL_TOOLS = qualified("read", READ_TOOLS) | qualified("execute", EXECUTE_TOOLS) | qualified("write", WRITE_TOOLS)
 
-# The default toolset `core` (catalogue, "Toolsets and safety"): the reference's 25 tools and 11 more.
+# The default toolset `core` (catalogue, "Toolsets and safety"): the reference's 25 tools and 14 more — starting,
+# stopping and restarting one deployment or stack is in; GetServerStats is not (GetServer carries live CPU and memory).
 CORE_TOOLS = (qualified("read", READ_TOOLS[:16]) | qualified("execute", EXECUTE_TOOLS[:9])
               | qualified("read", ["GetSummary", "GetJob", "GetDeploymentLog", "GetStackLog", "ListUpdates",
-                                   "ListContainers", "GetServerStats"])
-              | qualified("execute", ["WaitForJob", "DeployStack", "RestartDeployment", "RestartStack"]))
+                                   "ListContainers"])
+              | qualified("execute", ["WaitForJob", "DeployStack", "StartDeployment", "StopDeployment",
+                                      "RestartDeployment", "StartStack", "StopStack", "RestartStack"]))
 
 DESTRUCTIVE = {*(f"komodo_write_Delete{kind}" for kind in ("Deployment", "Stack", "Build", "Repo", "Procedure",
                                                            "Action", "Variable")),"komodo_execute_StopServer", "komodo_execute_StopDeployment", "komodo_execute_DestroyDeployment",

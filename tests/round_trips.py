@@ -42,7 +42,11 @@ def _start_build(sim: SimulatorThread) -> str:
     return update["_id"]["$oid"]
 
 
-# tool → (arguments, Komodo requests of its first call on a fresh server, of a second call with warm caches)
+# tool → (arguments, Komodo requests of its first call on a fresh server, of a second call with warm caches).
+# A second execute is refused as busy while the first runs (5 requests: no start, no wait for Komodo to see it),
+# except where Core starts it anyway (busy.rs: a server's container operations, and a pull, are never busy): then it
+# costs the first call's requests without GetPermission (cached) and with the first, still running job's GetUpdate
+# (its duration estimate reads the recent runs).
 ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     # system
     "komodo_read_GetSummary": (_fixed({}), 10, 10),
@@ -57,13 +61,26 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     # servers
     "komodo_read_ListServers": (_fixed({}), 4, 3),
     "komodo_read_GetServer": (_fixed({"id": "production-api"}), 7, 6),
-    "komodo_read_ListContainers": (_fixed({"server_id": "production-api"}), 1, 1),
+    # + GetServer (the deployment and stack filters take ids), ListDeployments and ListStacks: the owner of each
+    # container is named from them, as Core's container list carries no labels
+    "komodo_read_ListContainers": (_fixed({"server_id": "production-api"}), 4, 4),
     "komodo_read_GetContainerLog": (_fixed({"server_id": "production-api", "container": "api-v2", "tail": 20}), 1, 1),
     "komodo_read_GetServerStats": (_fixed({"id": "production-api"}), 2, 2),
-    "komodo_execute_StartServer": (_fixed({"id": "build-runner"}), 7, 5),
-    "komodo_execute_RestartServer": (_fixed({"id": "staging-web"}), 7, 5),
-    "komodo_execute_StopServer": (_fixed({"id": "build-runner", "confirm": True}), 7, 5),
+    "komodo_execute_StartServer": (_fixed({"id": "build-runner"}), 7, 7),
+    "komodo_execute_RestartServer": (_fixed({"id": "staging-web"}), 7, 7),
+    "komodo_execute_StopServer": (_fixed({"id": "build-runner", "confirm": True}), 7, 7),
     "komodo_execute_PruneServer": (_fixed({"id": "production-api", "target": "volumes", "confirm": True}), 7, 5),
+    # containers: GetServer, and ListContainers so that an unknown name is a NOT_FOUND before anything starts.
+    # An action's 9 include a second GetServer it does not need: tools/containers.py reads the server, then
+    # _execution.start reads it again.
+    "komodo_read_InspectContainer": (_fixed({"server_id": "production-api", "container": "api-v2"}), 3, 3),
+    "komodo_execute_StartContainer": (_fixed({"server_id": "staging-web", "container": "web-frontend"}), 9, 9),
+    "komodo_execute_RestartContainer": (_fixed({"server_id": "staging-web", "container": "nginx-proxy"}), 9, 9),
+    "komodo_execute_StopContainer": (_fixed({"server_id": "production-api", "container": "redis-cache",
+                                             "confirm": True}), 9, 9),
+    "komodo_execute_PauseContainer": (_fixed({"server_id": "production-api", "container": "api-v2",
+                                              "confirm": True}), 9, 9),
+    "komodo_execute_UnpauseContainer": (_fixed({"server_id": "production-api", "container": "api-v2"}), 9, 9),
     # deployments
     "komodo_read_ListDeployments": (_fixed({}), 4, 3),
     "komodo_read_GetDeployment": (_fixed({"id": "api-v2"}), 11, 5),
@@ -71,6 +88,8 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_execute_Deploy": (_fixed({"id": "api-v2"}), 12, 5),
     "komodo_execute_StartDeployment": (_fixed({"id": "api-v1"}), 7, 5),
     "komodo_execute_RestartDeployment": (_fixed({"id": "web-frontend"}), 7, 5),
+    "komodo_execute_PauseDeployment": (_fixed({"id": "api-v2", "confirm": True}), 7, 5),
+    "komodo_execute_UnpauseDeployment": (_fixed({"id": "api-v2"}), 7, 5),
     "komodo_execute_StopDeployment": (_fixed({"id": "redis-cache", "confirm": True}), 7, 5),
     "komodo_execute_DestroyDeployment": (_fixed({"id": "canary-api", "confirm": True}), 7, 5),
     "komodo_write_CreateDeployment": (_fixed({"name": "orders-api", "server": "staging-web", "image": "nginx"}), 1, 1),
@@ -83,7 +102,9 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_execute_DeployStack": (_fixed({"id": "logging-stack"}), 7, 5),
     "komodo_execute_StartStack": (_fixed({"id": "logging-stack"}), 7, 5),
     "komodo_execute_RestartStack": (_fixed({"id": "monitoring-stack"}), 7, 5),
-    "komodo_execute_PullStack": (_fixed({"id": "monitoring-stack"}), 7, 5),
+    "komodo_execute_PauseStack": (_fixed({"id": "monitoring-stack", "confirm": True}), 7, 5),
+    "komodo_execute_UnpauseStack": (_fixed({"id": "monitoring-stack"}), 7, 5),
+    "komodo_execute_PullStack": (_fixed({"id": "monitoring-stack"}), 7, 7),
     "komodo_execute_StopStack": (_fixed({"id": "db-stack", "confirm": True}), 7, 5),
     "komodo_execute_DestroyStack": (_fixed({"id": "logging-stack", "confirm": True}), 7, 5),
     "komodo_write_CreateStack": (_fixed({"name": "cache", "server": "production-api"}), 1, 1),

@@ -12,15 +12,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from komodo_mcp.mapping.jobs import Progress, base_operation, job_error, job_progress, plain
 from komodo_sim import AsgiThread
 
 from .conftest import call, mcp_client, serve_http, settings_for
+from .recorded_core import replay_app
 from .test_simulator import call as sim_call
 from .test_simulator import ok, wait_complete
 
@@ -44,25 +41,10 @@ def update(update_id: str, index: int = -1) -> dict[str, Any]:
     return recorded("/read", "GetUpdate", id=update_id)[index]
 
 
-class RecordedCore:
-    """Answers each request with what the real Core answered to the same request (the last time it was asked)."""
-
-    def __init__(self) -> None:
-        self.answers = {(r["path"], json.dumps(r["request"], sort_keys=True)): (r["status"], r["response"])
-                        for r in RECORDS}
-
-    async def answer(self, request: Request) -> JSONResponse:
-        key = (request.url.path, json.dumps(await request.json(), sort_keys=True))
-        status, body = self.answers.get(key, (500, {"error": "not recorded", "trace": []}))
-        return JSONResponse(body, status_code=status)
-
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/{module}", self.answer, methods=["POST"])])
-
-
 @pytest.fixture(scope="module")
 def core() -> Iterator[str]:
-    server = AsgiThread(RecordedCore().app())
+    """The recorded Core, answering each request as it last answered it (a finished Update in its final state)."""
+    server = AsgiThread(replay_app("unreachable", latest=True))
     server.start()
     yield server.url
     server.stop()

@@ -62,7 +62,7 @@ async def test_a_missing_deployment_resource_is_not_found_in_one_log_line(shared
             await client.read_resource("komodo://deployments/no-such-deployment")
     logged = [r for r in caplog.records if "no-such-deployment" in r.getMessage()]
     assert caught.value.error.code == -32602  # the SDK's resource not found (SEP-2164)
-    assert "no-such-deployment" in caught.value.error.message
+    assert caught.value.error.message == "NOT_FOUND: Did not find any Deployment matching no-such-deployment"
     assert len(logged) == 1 and logged[0].levelno == logging.INFO and logged[0].exc_info is None
 
 

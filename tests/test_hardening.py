@@ -7,7 +7,6 @@ import json
 import os
 from typing import Any
 
-import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
 from mcp.types import ElicitResult
@@ -19,7 +18,7 @@ from komodo_mcp.tools._context import CALLER_CLIENTS, App
 from komodo_mcp.transports.http import http_app
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET, VIEWER_KEY, VIEWER_SECRET, AsgiThread, Simulator
 
-from .conftest import call, mcp_client, serve, settings_for
+from .conftest import call, komodo_read, mcp_client, serve, settings_for
 from .wire import MODERN, rpc
 
 pytestmark = pytest.mark.anyio
@@ -173,20 +172,15 @@ def test_summary_resource_and_completion_use_the_callers_key(shared_sim):
 
 # -- tasks/cancel passes the CancelJob gate -----------------------------------------------------------------------
 
-def komodo_job(sim_url: str, job_id: str) -> dict:
-    return httpx2.post(f"{sim_url}/read", json={"type": "GetUpdate", "params": {"id": job_id}},
-                       headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).json()
-
-
 @pytest.mark.parametrize(("overrides", "refusal"), [
     ({"exclude_tools": ("komodo_execute_CancelJob",)}, "does not enable"),
     ({}, "confirm: true"),  # no elicitation: the confirm-argument fallback, which tasks/cancel cannot carry
     ({"caller": True, "confirm_fallback": "allow"}, "FORBIDDEN"),  # a viewer may not cancel the admin's build
 ])
-def test_tasks_cancel_goes_through_the_cancel_job_gate(slow_sim, tmp_path, overrides, refusal):
+def test_tasks_cancel_goes_through_the_cancel_job_gate(held_sim, tmp_path, overrides, refusal):
     audit = tmp_path / "audit.jsonl"
     caller = overrides.pop("caller", False)
-    settings = settings_for(slow_sim.url, audit_log=str(audit), **overrides)
+    settings = settings_for(held_sim.url, audit_log=str(audit), **overrides)
     server = AsgiThread(http_app(build_server(settings, check=False), settings))
     url = server.start() + "/mcp"
     viewer = {"x-komodo-api-key": VIEWER_KEY, "x-komodo-api-secret": VIEWER_SECRET} if caller else {}
@@ -197,7 +191,8 @@ def test_tasks_cancel_goes_through_the_cancel_job_gate(slow_sim, tmp_path, overr
     finally:
         server.stop()
     assert refusal in cancelled["error"]["message"] or refusal == cancelled["error"]["data"]["code"]
-    assert komodo_job(slow_sim.url, build["taskId"])["status"] == "InProgress"
+    # The build is held until a cancel releases it: still InProgress means no cancel reached Komodo.
+    assert komodo_read(held_sim.url, "GetUpdate", id=build["taskId"])["status"] == "InProgress"
     if "exclude_tools" not in overrides:  # the attempt is on the record like any CancelJob call
         assert json.loads(audit.read_text().splitlines()[-1])["tool"] == "komodo_execute_CancelJob"
 
@@ -228,8 +223,14 @@ async def test_handshake_clients_on_stateless_http_are_asked(sim):
     assert asked and error and body["code"] == "FORBIDDEN" and body["details"] == {"declined": True}
 
 
-async def test_a_resource_komodo_refuses_answers_komodos_code(sim):
-    async with mcp_client(settings_for(sim.url)) as client:
+@pytest.mark.parametrize(("key", "uri", "error_code", "message"), [
+    ((ADMIN_KEY, ADMIN_SECRET), "komodo://deployments/no-such-deployment", -32602,  # the SDK's resource not found
+     "NOT_FOUND: Did not find any Deployment matching no-such-deployment"),
+    ((VIEWER_KEY, VIEWER_SECRET), "komodo://stacks/monitoring-stack/compose", -32603,
+     "FORBIDDEN: User does not have required permissions on this Stack. Must have at least Read permissions"),
+])
+async def test_a_resource_komodo_refuses_answers_komodos_code(shared_sim, key, uri, error_code, message):
+    async with mcp_client(settings_for(shared_sim.url, *key)) as client:
         with pytest.raises(MCPError) as refused:
-            await client.read_resource("komodo://deployments/no-such-deployment")
-    assert refused.value.error.message.startswith("NOT_FOUND: ")
+            await client.read_resource(uri)
+    assert (refused.value.error.code, refused.value.error.message) == (error_code, message)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator
 
+import httpx2
 import pytest
 
 from komodo_mcp.mapping.deployments import deployment_detail
@@ -173,3 +174,26 @@ async def test_the_secret_variable_and_the_toml_export_never_show_secrets(tools)
     kinds = ("Servers", "Deployments", "Stacks", "Builds", "Repos", "Procedures", "Actions", "Builders", "Alerters")
     assert recorded(recording, "ListResourceSyncs", limit=50, page=0, query={})[0]["info"]["file_contents"]
     assert exported["resources"] == sum(recorded(recording, f"Get{kind}Summary")["total"] for kind in kinds)
+
+
+def test_the_replay_answers_a_request_only_as_core_would_answer_a_recorded_one(replays):
+    """The replay's equivalences (recorded_core.py) follow Core's list and get semantics; anything else is refused."""
+    thread, unanswered = replays["unreachable"]
+
+    def ask(request: str, **params: Any) -> tuple[int, Any]:
+        answer = httpx2.post(f"{thread.url}/read", json={"type": request, "params": params})
+        return answer.status_code, answer.json()
+
+    every = recorded("unreachable", "ListServers", limit=50, page=0, query={})
+    assert [server["name"] for server in every] == ["srv-a", "srv-off"]
+    assert ask("ListServers", limit=0, query={"names": ["srv-off"]}) == (200, [every[1]])
+    assert ask("ListServers", limit=1, page=1, query={}) == (200, [every[1]])
+    assert ask("ListServers", limit=0, query={"names": [every[0]["id"], "srv-off"]}) == (200, [])  # both must match
+    nightly = recorded("unreachable", "GetProcedure", procedure="nightly")
+    assert ask("GetProcedure", procedure=nightly["_id"]["$oid"]) == (200, nightly)
+    refused = [("ListServers", {"query": {"names": ["srv-a"]}}),  # without a limit, Core's configured default applies
+               ("ListServers", {"limit": 0, "query": {"tags": ["prod"]}}),
+               ("GetProcedure", {"procedure": "no-such-procedure"})]
+    assert [ask(request, **params)[0] for request, params in refused] == [404, 404, 404]
+    assert len(unanswered) == len(refused)
+    unanswered.clear()  # refused on purpose: no tool sent them

@@ -18,6 +18,7 @@ SAMPLES: dict[str, dict] = {
     "ExportToml": {"include_variables": True}, "ListServers": {}, "GetServer": {"id": "production-api"},
     "ListContainers": {"server_id": "production-api"},
     "GetContainerLog": {"server_id": "production-api", "container": "api-v2", "tail": 20},
+    "InspectContainer": {"server_id": "production-api", "container": "api-v2"},
     "GetServerStats": {"id": "production-api"}, "ListDeployments": {"page_size": 100},
     "GetDeployment": {"id": "api-v2"}, "GetDeploymentLog": {"id": "api-v2", "tail": 5000},
     "ListStacks": {}, "GetStack": {"id": "monitoring-stack"}, "GetStackLog": {"id": "monitoring-stack"},
@@ -91,11 +92,13 @@ async def test_stacks_filter_and_detail(client):
     _, active = await call(client, "komodo_read_ListStacks", {"status": "active"})
     _, inactive = await call(client, "komodo_read_ListStacks", {"status": "inactive"})
     _, stack = await call(client, "komodo_read_GetStack", {"id": "monitoring-stack"})
-    assert [s["name"] for s in active["data"]["items"]] == ["db-stack", "monitoring-stack"]
-    assert [(s["name"], s["running_services"]) for s in inactive["data"]["items"]] == [("logging-stack", 0)]
+    assert [(s["name"], s["running_services"]) for s in active["data"]["items"]] == [
+        ("db-stack", 1), ("jobs-stack", 1), ("monitoring-stack", 3)]
+    assert [(s["name"], s["running_services"]) for s in inactive["data"]["items"]] == [
+        ("edge-stack", 0), ("logging-stack", 0)]
     detail = stack["data"]
-    assert [(s["name"], s["ports"]) for s in detail["services"]] == [
-        ("prometheus", ["9090:9090"]), ("grafana", ["3000:3000"]), ("alertmanager", ["9093:9093"])]
+    assert [(s["name"], s["ports"]) for s in detail["services"]] == [  # Core sorts them by name
+        ("alertmanager", ["9093:9093"]), ("grafana", ["3000:3000"]), ("prometheus", ["9090:9090"])]
     assert detail["networks"] == ["monitoring-net"] and detail["volumes"] == ["prometheus-data", "grafana-data"]
 
 
@@ -167,7 +170,9 @@ async def test_containers_and_server_stats(client):
     assert [c["name"] for c in restarting["data"]["items"]] == ["nginx-proxy"]
     assert restarting["data"]["items"][0]["ports"] == ["80:80/tcp", "443:443/tcp"]
     assert len(stats["data"]["history"]) == 12 and stats["data"]["cpu_max"] >= stats["data"]["cpu_avg"]
-    assert down["data"]["current"] is None and down["data"]["history"] == [] and len(down["data"]["notes"]) == 2
+    # Core answers an empty history for a server that never reported, and no current stats for one that is down.
+    assert down["data"]["current"] is None and down["data"]["history"] == [] and down["data"]["notes"] == [
+        "current unavailable: Server status missing system stats. The Server may be disconnected."]
 
 
 async def test_updates_feed(client):
@@ -209,8 +214,8 @@ async def test_builders_alerters_and_tags(client):
     _, alerters = await call(client, "komodo_read_ListAlerters")
     _, tags = await call(client, "komodo_read_ListTags")
     _, runner = await call(client, "komodo_read_GetServer", {"id": "build-runner"})
-    assert [(b["name"], b["builder_type"], b["instance_type"], b["server_id"]) for b in builders["data"]["items"]] == [
-        ("aws-builder", "Aws", "c5.2xlarge", None), ("local-builder", "Server", None, runner["data"]["id"])]
+    assert [(b["name"], b["builder_type"], b["instance_type"], b["server_ids"]) for b in builders["data"]["items"]] == [
+        ("aws-builder", "Aws", "c5.2xlarge", []), ("local-builder", "Server", None, [runner["data"]["id"]])]
     assert [(a["name"], a["enabled"], a["endpoint_type"]) for a in alerters["data"]["items"]] == [
         ("discord-dev", False, "Discord"), ("slack-ops", True, "Slack")]
     assert "hooks.slack.com" not in str(alerters)  # an alerter's endpoint URL is a credential

@@ -36,8 +36,8 @@ def test_families_read_only_and_exclusions():
     deployments = names(toolsets=("deployments",))
     assert deployments == {f"komodo_{k}_{op}" for k, op in (
         ("read", "ListDeployments"), ("read", "GetDeployment"), ("read", "GetDeploymentLog"), ("execute", "Deploy"),
-        ("execute", "StartDeployment"), ("execute", "RestartDeployment"), ("execute", "StopDeployment"),
-        ("execute", "DestroyDeployment"), ("write", "CreateDeployment"), ("write", "UpdateDeployment"),
+        ("execute", "StartDeployment"), ("execute", "RestartDeployment"), ("execute", "PauseDeployment"),
+        ("execute", "UnpauseDeployment"), ("execute", "StopDeployment"), ("execute", "DestroyDeployment"), ("write", "CreateDeployment"), ("write", "UpdateDeployment"),
         ("write", "DeleteDeployment"))}
     assert all(name.startswith("komodo_read_") for name in names(toolsets=("all",), read_only=True))
     assert names(toolsets=("write",), tools=("komodo_execute_Deploy",), read_only=True) == set()

@@ -15,6 +15,7 @@ from mcp.types import Completion, PromptReference, ResourceTemplateReference
 from .client import KomodoError, NotFound, list_all
 from .mapping.envelope import SHOW_SECRETS, ok, shown
 from .mapping.stacks import compose_content
+from .redact import redact
 from .tools._context import App, app_for, app_of
 from .tools.deployments import get_deployment
 from .tools.jobs import job_of
@@ -54,15 +55,15 @@ def _json(model: Any) -> str:
 
 def komodo_errors(read: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
     """Komodo's answer as the SDK's anticipated resource errors: a missing resource is a not-found (-32602), other
-    refusals carry their code; both are logged in one line, not as a crash with a traceback."""
+    refusals an error; both say Komodo's code first ("NOT_FOUND: …", as tools do) and are logged in one line, not
+    as a crash with a traceback."""
     @functools.wraps(read)
     async def reading(*args: Any, **kwargs: Any) -> str:
         try:
             return await read(*args, **kwargs)
-        except NotFound as error:
-            raise ResourceNotFoundError(error.message) from None
         except KomodoError as error:
-            raise ResourceError(f"{error.code}: {error.message}") from None
+            refusal = ResourceNotFoundError if isinstance(error, NotFound) else ResourceError
+            raise refusal(f"{error.code}: {redact(error.message)}") from None
     return reading
 
 

@@ -13,7 +13,7 @@ import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.request_state import RequestStateSecurity
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedResourceError
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
@@ -86,16 +86,6 @@ class KomodoMCP(MCPServer[App]):
                 return error_result(error_body("NOT_FOUND", 404, f"Unknown tool: {name}; {hint}", {"hint": hint}))
             logger.error("tool %s crashed: %s", name, redact(repr(cause)), exc_info=False)
             return error_result(error_body("INTERNAL_ERROR", 500, f"Unexpected error in {name}"))
-
-
-    async def read_resource(self, uri: Any, context: Context[App, Any] | None = None) -> Any:
-        """Komodo's refusals (NOT_FOUND, FORBIDDEN, …) answer as such, not as an unexpected crash."""
-        try:
-            return await super().read_resource(uri, context)
-        except UnexpectedResourceError as error:
-            if isinstance(error.__cause__, KomodoError):
-                raise ResourceError(f"{error.__cause__.code}: {redact(error.__cause__.message)}") from None
-            raise
 
 
 def caller_of(context: Context[App, Any] | None) -> str:

@@ -30,11 +30,11 @@ def komodo(url: str, module: str, operation: str, **params: Any) -> Any:
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
-def test_other_methods_stay_inside_the_safety_settings(slow_sim, setting):
-    settings = settings_for(slow_sim.url, confirm=False, **SETTINGS[setting])  # not even --no-confirm opens them
+def test_other_methods_stay_inside_the_safety_settings(held_sim, setting):
+    settings = settings_for(held_sim.url, confirm=False, **SETTINGS[setting])  # not even --no-confirm opens them
     server = AsgiThread(http_app(build_server(settings, check=False), settings))
     url = server.start() + "/mcp"
-    job = komodo(slow_sim.url, "execute", "RunBuild", build="api-build")
+    job = komodo(held_sim.url, "execute", "RunBuild", build="api-build")
     resource = {"uri": "komodo://deployments/api-v2"}
     completion = {"ref": {"type": "ref/resource", "uri": "komodo://deployments/{name}"},
                   "argument": {"name": "name", "value": "api"}}
@@ -50,7 +50,8 @@ def test_other_methods_stay_inside_the_safety_settings(slow_sim, setting):
         server.stop()
     record("safety_setting_calls", 6)
     assert "error" in cancel  # no CancelJob here: tasks/cancel does not exist or refuses
-    assert komodo(slow_sim.url, "read", "GetUpdate", id=job["_id"]["$oid"])["status"] == "InProgress"
+    # The build is held until a cancel releases it: still InProgress means no cancel reached Komodo.
+    assert komodo(held_sim.url, "read", "GetUpdate", id=job["_id"]["$oid"])["status"] == "InProgress"
     assert "result" in task or task["error"]["code"] == -32601  # reading a job is a read; absent without tasks
     assert read["result"]["contents"][0]["text"] and prompt["result"]["messages"]
     assert "api-v2" in names["result"]["completion"]["values"]
