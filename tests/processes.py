@@ -11,6 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+# How long a test waits for what must happen (a process listening or answering, a job ending) before calling it a
+# hang. Generous on purpose: with both cores busy a start-up takes many seconds, and only a real hang should get here.
+PATIENCE_S = 120.0
+
 
 def free_port() -> int:
     """A loopback port nothing listens on (also: a Komodo that is down)."""
@@ -19,7 +23,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = PATIENCE_S) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:

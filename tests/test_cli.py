@@ -13,14 +13,14 @@ from komodo_mcp.config import Settings
 from komodo_mcp.tools._registry import select
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET
 
-from .processes import free_port, wait_until_listening
+from .processes import PATIENCE_S, free_port, wait_until_listening
 
 COMMAND = [sys.executable, "-m", "komodo_mcp"]
 ENV = {**os.environ, "KOMODO_MCP_AUDIT_LOG": "off", "KOMODO_MCP_LOG_LEVEL": "WARNING"}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=120, env=ENV)
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=PATIENCE_S, env=ENV)
 
 
 def test_version_help_and_tools():

@@ -16,7 +16,7 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from .catalogue import CORE_TOOLS
-from .processes import free_port
+from .processes import PATIENCE_S, free_port
 from .processes import http_server as demo_http_server
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +50,7 @@ class RawStdio:
         self.process.stdin.write((json.dumps(message) + "\n").encode())
         self.process.stdin.flush()
 
-    def answer(self, request_id: int, timeout: float = 20.0) -> dict[str, Any]:
+    def answer(self, request_id: int, timeout: float = PATIENCE_S) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.has_answer(request_id, wait=0.1):
@@ -71,7 +71,7 @@ class RawStdio:
 
     def close(self) -> str:
         """Close stdin (the server should exit) and collect the rest of its output."""
-        out, err = self.process.communicate(timeout=20)
+        out, err = self.process.communicate(timeout=PATIENCE_S)
         self.lines += [line for line in out.decode().splitlines() if line]
         return err.decode()
 

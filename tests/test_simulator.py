@@ -10,6 +10,7 @@ import httpx2
 from komodo_sim import VIEWER_KEY, VIEWER_SECRET
 
 from .conftest import ADMIN_HEADERS as ADMIN
+from .processes import PATIENCE_S
 
 VIEWER = {"x-api-key": VIEWER_KEY, "x-api-secret": VIEWER_SECRET}
 
@@ -27,7 +28,7 @@ def ok(url: str, module: str, operation: str, params: dict[str, Any] | None = No
 
 
 def wait_complete(url: str, update_id: str, headers: dict[str, str] = ADMIN) -> dict[str, Any]:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENCE_S
     while time.monotonic() < deadline:
         update = ok(url, "read", "GetUpdate", {"id": update_id}, headers)
         if update["status"] == "Complete":

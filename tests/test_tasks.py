@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 
 from .conftest import komodo_read, serve_http, settings_for
+from .processes import PATIENCE_S
 from .wire import LEGACY, MODERN, initialize, rpc
 
 
@@ -21,7 +22,7 @@ def mcp_url(held_sim) -> Iterator[str]:
 
 
 def until_done(url: str, task_id: str, version: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE_S
     while time.monotonic() < deadline:
         task = rpc(url, "tasks/get", {"taskId": task_id}, version)["result"]
         if task["status"] != "working":
