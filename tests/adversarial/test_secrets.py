@@ -94,6 +94,20 @@ async def test_no_planted_secret_leaves_the_server(sim, tmp_path, debug_logs):
     texts: list[tuple[str, str]] = []
     hostile_ids = [f"postgres://u:{PLANTED['env url password']}@x", PLANTED["github token"], PLANTED["slack token"]]
     async with mcp_client(settings) as client:
+        # Resources, prompts and completion first: the sweep below runs every tool, DeleteDeployment of the
+        # planted api-v2 included.
+        for uri in ("komodo://summary", "komodo://deployments/api-v2", "komodo://deployments/worker-queue",
+                    "komodo://stacks/db-stack/compose"):
+            texts.append((uri, (await client.read_resource(uri)).contents[0].text))
+        for prompt in (await client.list_prompts()).prompts:
+            arguments = {argument.name: "api-v2" for argument in prompt.arguments or []}
+            texts.append((prompt.name, json.dumps((await client.get_prompt(prompt.name, arguments)).model_dump())))
+        for ref in (ResourceTemplateReference(type="ref/resource", uri="komodo://deployments/{name}"),
+                    PromptReference(type="ref/prompt", name="triage-deployment")):
+            name = "name" if isinstance(ref, ResourceTemplateReference) else "deployment"
+            completion = await client.complete(ref, {"name": name, "value": ""})
+            texts.append(("completion", json.dumps(completion.model_dump())))
+        before_sweep = len(texts)
         tools = [tool.model_dump(by_alias=True) for tool in (await client.list_tools()).tools]
         for tool in tools:
             schema = tool["inputSchema"]
@@ -111,18 +125,7 @@ async def test_no_planted_secret_leaves_the_server(sim, tmp_path, debug_logs):
                 for hostile in hostile_ids:  # Komodo's error echoes the id back
                     result = await client.call_tool(tool["name"], {**arguments, "id": hostile})
                     texts.append((f"{tool['name']} hostile id", result.content[0].text))
-        record("secret_scan_tool_calls", len(texts))
-        for uri in ("komodo://summary", "komodo://deployments/api-v2", "komodo://deployments/worker-queue",
-                    "komodo://stacks/db-stack/compose"):
-            texts.append((uri, (await client.read_resource(uri)).contents[0].text))
-        for prompt in (await client.list_prompts()).prompts:
-            arguments = {argument.name: "api-v2" for argument in prompt.arguments or []}
-            texts.append((prompt.name, json.dumps((await client.get_prompt(prompt.name, arguments)).model_dump())))
-        for ref in (ResourceTemplateReference(type="ref/resource", uri="komodo://deployments/{name}"),
-                    PromptReference(type="ref/prompt", name="triage-deployment")):
-            name = "name" if isinstance(ref, ResourceTemplateReference) else "deployment"
-            completion = await client.complete(ref, {"name": name, "value": ""})
-            texts.append(("completion", json.dumps(completion.model_dump())))
+        record("secret_scan_tool_calls", len(texts) - before_sweep)
     server = AsgiThread(http_app(build_server(settings, check=False), settings))  # HTTP: its loggers too
     url = server.start() + "/mcp"
     try:
