@@ -3,6 +3,8 @@ its category and the setting, before any Komodo request."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from komodo_mcp import cli
@@ -48,10 +50,10 @@ def test_every_tool_is_categorised():
 
 
 @pytest.mark.parametrize("category", TOOL_CATEGORIES)
-async def test_a_denied_category_is_not_listed_and_its_calls_are_forbidden_before_komodo(shared_sim, category):
+async def test_a_denied_category_is_not_listed_and_its_calls_are_forbidden_before_komodo(shared_sim, category, era):
     everything = {spec.name for spec in select(settings_for(shared_sim.url, toolsets=EVERY_TOOLSET))}
     denied = in_category(category)
-    async with mcp_client(settings_for(shared_sim.url, toolsets=EVERY_TOOLSET, deny=(category,))) as client:
+    async with mcp_client(settings_for(shared_sim.url, toolsets=EVERY_TOOLSET, deny=(category,)), era) as client:
         listed = {tool.name for tool in (await client.list_tools()).tools}
         served_before = shared_sim.simulator.requests_served
         answers = {name: await call(client, name, {"id": "api-v2"}) for name in sorted(denied)}
@@ -88,6 +90,8 @@ def test_why_not_served_names_the_setting_that_would_allow_the_tool():
     only = Settings(toolsets=EVERY_TOOLSET, allow=("config",))
     assert "add it to --allow" in why_not_served("komodo_execute_Build", only)
     assert "komodo_execute_Build" in {spec.name for spec in select(Settings(toolsets=EVERY_TOOLSET))}
+    both = Settings(toolsets=EVERY_TOOLSET, read_only=True, deny=("lifecycle",))  # as the call's FORBIDDEN says
+    assert "denies lifecycle" in why_not_served("komodo_execute_Deploy", both)
 
 
 async def test_denying_secrets_keeps_every_tool_and_forbids_show_secrets(shared_sim):
@@ -126,11 +130,15 @@ def test_the_cli_refuses_show_secrets_with_a_secrets_policy_in_one_line(capsys):
     assert "show_secrets (KOMODO_MCP_SHOW_SECRETS)" in error and "deny (KOMODO_MCP_DENY)" in error
 
 
-def test_the_tools_command_lists_what_the_policy_leaves(capsys):
+def test_the_tools_command_lists_what_the_policy_leaves_with_its_categories(capsys):
     assert cli.main(["tools", "--toolsets", "deployments", "--deny", "lifecycle"]) == 0
     listed = {line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]}
     assert listed == {"komodo_read_ListDeployments", "komodo_read_GetDeployment", "komodo_read_GetDeploymentLog",
                       "komodo_write_CreateDeployment", "komodo_write_UpdateDeployment", "komodo_write_DeleteDeployment"}
+    assert cli.main(["tools", "--json", "--toolsets", "deployments", "--allow", "deletion,lifecycle"]) == 0
+    categories = {tool["name"]: tool["categories"] for tool in json.loads(capsys.readouterr().out)}
+    assert categories["komodo_execute_DestroyDeployment"] == ["deletion", "lifecycle"]
+    assert categories["komodo_read_GetDeployment"] == [] and "komodo_write_UpdateDeployment" not in categories
 
 
 def test_tasks_cancel_is_forbidden_when_automation_is_denied(held_sim):

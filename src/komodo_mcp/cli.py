@@ -228,13 +228,14 @@ def _announce_demo(settings: Any, where: str) -> None:
 
 
 def _tools(settings: Any, as_json: bool) -> int:
+    from .tools._policy import categories_of
     from .tools._registry import select, to_tool, toolsets_of
 
     specs = select(settings)
     tools = [to_tool(spec, settings) for spec in specs]
     if as_json:
         print(json.dumps([{"name": t.name, "title": t.title, "description": t.description,
-                           "kind": spec.kind, "toolsets": toolsets_of(spec),
+                           "kind": spec.kind, "toolsets": toolsets_of(spec), "categories": sorted(categories_of(spec)),
                            "inputSchema": t.parameters, "annotations": t.annotations.model_dump(by_alias=True,
                            exclude_none=True)} for spec, t in zip(specs, tools)], indent=2))
         return 0

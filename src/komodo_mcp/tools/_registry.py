@@ -75,13 +75,13 @@ def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[Tool
 
 def _refusal(spec: ToolSpec, settings: Settings) -> str | None:
     """Why a setting leaves this tool out even when a toolset or --tools names it, if one does."""
+    denied = policy_denial(spec, settings)  # first, so the hint names what a call's FORBIDDEN answer names
+    if denied:
+        return denial_text(*denied)
     if settings.read_only and spec.kind != "read":
         return "the server runs --read-only (KOMODO_MCP_READ_ONLY), which only serves read tools"
     if settings.disable_destructive and spec.destructive:
         return "it is destructive and the server runs --disable-destructive (KOMODO_MCP_DISABLE_DESTRUCTIVE)"
-    denied = policy_denial(spec, settings)
-    if denied:
-        return denial_text(*denied)
     if spec.name in settings.exclude_tools:
         return "--exclude-tools (KOMODO_MCP_EXCLUDE_TOOLS) leaves it out"
     return None
