@@ -73,14 +73,14 @@ async def test_allow_serves_only_its_categories_and_deny_wins(shared_sim):
         listed = {tool.name for tool in (await client.list_tools()).tools}
         _, config = await call(client, "komodo_write_UpdateDeployment", {"id": "api-v2"})
         _, destroy = await call(client, "komodo_execute_DestroyDeployment", {"id": "api-v2"})
-        restarted, _ = await call(client, "komodo_execute_RestartDeployment", {"id": "api-v2"})
+        restart_failed, _ = await call(client, "komodo_execute_RestartDeployment", {"id": "api-v2"})
     acting = {spec.name for spec in all_specs() if categories_of(spec)}
     assert listed & acting == in_category("lifecycle") - in_category("deletion")
     assert "komodo_read_GetDeployment" in listed and "komodo_write_CloseAlert" in listed  # no risk category
     assert config["code"] == "FORBIDDEN" and config["details"] == {"category": "config", "setting": "allow"}
     assert "add it to --allow (KOMODO_MCP_ALLOW" in config["error"]
     assert destroy["details"] == {"category": "deletion", "setting": "deny"}
-    assert restarted is False  # a lifecycle tool the policy allows runs
+    assert restart_failed is False  # a lifecycle tool the policy allows runs
 
 
 def test_why_not_served_names_the_setting_that_would_allow_the_tool():
