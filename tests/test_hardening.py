@@ -173,7 +173,7 @@ def test_summary_resource_and_completion_use_the_callers_key(shared_sim):
 # -- tasks/cancel passes the CancelJob gate -----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("overrides", "refusal"), [
-    ({"exclude_tools": ("komodo_execute_CancelJob",)}, "does not enable"),
+    ({"exclude_tools": ("komodo_execute_CancelJob",)}, "--exclude-tools (KOMODO_MCP_EXCLUDE_TOOLS) leaves it out"),
     ({}, "confirm: true"),  # no elicitation: the confirm-argument fallback, which tasks/cancel cannot carry
     ({"caller": True, "confirm_fallback": "allow"}, "FORBIDDEN"),  # a viewer may not cancel the admin's build
 ])

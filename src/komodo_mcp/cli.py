@@ -32,6 +32,10 @@ def _server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--disable-destructive", action="store_true", default=None,
                         help="leave out every destructive tool (stop, pause, destroy, delete, prune, terminal …), keep the "
                              "rest (KOMODO_MCP_DISABLE_DESTRUCTIVE)")
+    parser.add_argument("--deny", help="comma-separated risk categories to leave out: lifecycle, automation, config, "
+                                       "deletion, terminal, secrets (KOMODO_MCP_DENY)")
+    parser.add_argument("--allow", help="comma-separated risk categories, the only ones served; --deny still wins "
+                                        "(KOMODO_MCP_ALLOW)")
     parser.add_argument("--show-secrets", action="store_true", default=None,
                         help="do not mask secret-looking environment values (KOMODO_MCP_SHOW_SECRETS)")
     parser.add_argument("--no-confirm", dest="confirm", action="store_false", default=None,
@@ -224,13 +228,14 @@ def _announce_demo(settings: Any, where: str) -> None:
 
 
 def _tools(settings: Any, as_json: bool) -> int:
+    from .tools._policy import categories_of
     from .tools._registry import select, to_tool, toolsets_of
 
     specs = select(settings)
     tools = [to_tool(spec, settings) for spec in specs]
     if as_json:
         print(json.dumps([{"name": t.name, "title": t.title, "description": t.description,
-                           "kind": spec.kind, "toolsets": toolsets_of(spec),
+                           "kind": spec.kind, "toolsets": toolsets_of(spec), "categories": sorted(categories_of(spec)),
                            "inputSchema": t.parameters, "annotations": t.annotations.model_dump(by_alias=True,
                            exclude_none=True)} for spec, t in zip(specs, tools)], indent=2))
         return 0

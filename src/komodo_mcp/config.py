@@ -29,6 +29,12 @@ class ConfigError(ValueError):
 # Lists come from the environment as comma-separated text, not JSON.
 Names = Annotated[tuple[str, ...], NoDecode]
 
+# Kinds of risk a policy allows or denies (tools/_policy.py places each tool): starting and stopping what runs,
+# running builds and automation, changing configuration, deleting, running commands, reading unmasked secrets.
+Category = Literal["lifecycle", "automation", "config", "deletion", "terminal", "secrets"]
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+Categories = Annotated[tuple[Category, ...], NoDecode]
+
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
@@ -92,6 +98,10 @@ class Settings(BaseSettings):
                                                                    "KOMODO_MCP_DISABLE_DESTRUCTIVE"),
                                       description="Leave out every destructive tool, keep the rest")
     show_secrets: bool = Field(False, validation_alias=_env("show_secrets", "KOMODO_MCP_SHOW_SECRETS"))
+    deny: Categories = Field((), validation_alias=_env("deny", "KOMODO_MCP_DENY"),
+                             description="Risk categories whose tools are left out: " + ", ".join(CATEGORIES))
+    allow: Categories | None = Field(None, validation_alias=_env("allow", "KOMODO_MCP_ALLOW"),
+                                     description="If set, the only risk categories served; deny still wins")
     confirm: bool = Field(True, validation_alias=_env("confirm", "KOMODO_MCP_CONFIRM"),
                           description="Ask before destructive tools act (--no-confirm turns it off)")
     confirm_fallback: Literal["argument", "allow", "deny"] = Field(
@@ -105,7 +115,7 @@ class Settings(BaseSettings):
     demo: bool = Field(False, validation_alias=_env("demo", "KOMODO_MCP_DEMO"))
 
     @field_validator("toolsets", "tools", "exclude_tools", "allowed_hosts", "allowed_origins", "oauth_scopes",
-                     "request_state_keys", mode="before")
+                     "request_state_keys", "deny", "allow", mode="before")
     @classmethod
     def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):
@@ -122,6 +132,14 @@ class Settings(BaseSettings):
         values = [getattr(self, name) for name in type(self).model_fields]
         flat = [item for value in values for item in (value if isinstance(value, tuple) else (value,))]
         return [item.get_secret_value() for item in flat if isinstance(item, SecretStr)]
+
+    def denial(self, category: str) -> str | None:
+        """The setting that denies a risk category (`deny` or `allow`), if one does."""
+        if category in self.deny:
+            return "deny"
+        if self.allow is not None and category not in self.allow:
+            return "allow"
+        return None
 
     @property
     def auth_mode(self) -> Literal["api_key", "jwt", "password", "none"]:
@@ -204,6 +222,14 @@ def _readable(field: str, path: str) -> None:
 URL_SETTINGS = ("url", "ui_url", "public_url", "oauth_issuer", "oauth_jwks_url")
 
 
+def check_policy(settings: Settings) -> None:
+    """A policy that denies secrets cannot run with --show-secrets: no tool may return an unmasked value."""
+    denied_by = settings.denial("secrets")
+    if settings.show_secrets and denied_by:
+        raise ConfigError(f"{_named('show_secrets')} is set but {_named(denied_by)} denies the secrets category: "
+                          "drop one of them")
+
+
 def check_consistency(settings: Settings) -> None:
     """Mistakes no single field shows: each would otherwise surface late, as a traceback or a network error."""
     for field in URL_SETTINGS:
@@ -216,6 +242,7 @@ def check_consistency(settings: Settings) -> None:
     for one, other in (("api_key", "api_secret"), ("api_secret", "api_key"), ("username", "password")):
         if getattr(settings, one) and not getattr(settings, other):
             raise ConfigError(f"{_named(one)} is set but {_named(other)} is not: set both")
+    check_policy(settings)
     if bool(settings.tls_cert) != bool(settings.tls_key):
         missing = "tls_key" if settings.tls_cert else "tls_cert"
         raise ConfigError(f"HTTPS needs both a certificate and a key: set {_named(missing)}")

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 
 from . import __version__, telemetry
 from .client import KomodoClient, KomodoError, one_tool_call
-from .config import Settings
+from .config import Settings, check_policy
 from .mapping.envelope import error_body, error_result, komodo_error_body
 from .audit import AuditLog
 from .prompts import register_prompts
@@ -30,7 +30,8 @@ from .redact import redact, register_secret
 from .resources import RequestScope, register_resources
 from .tasks import KomodoTasks, TaskMiddleware
 from .tools._context import CALLER_KEY, App
-from .tools._registry import select, to_tool, why_not_served
+from .tools._policy import denial_text, policy_denial
+from .tools._registry import all_specs, select, to_tool, why_not_served
 
 logger = logging.getLogger("komodo_mcp.server")
 
@@ -82,10 +83,22 @@ class KomodoMCP(MCPServer[App]):
             if isinstance(cause, ValidationError):
                 return error_result(validation_body(name, cause))
             if cause is None and self._tool_manager.get_tool(name) is None:
-                hint = why_not_served(name, self.selection)
-                return error_result(error_body("NOT_FOUND", 404, f"Unknown tool: {name}; {hint}", {"hint": hint}))
+                return error_result(not_served_body(name, self.selection))
             logger.error("tool %s crashed: %s", name, redact(repr(cause)), exc_info=False)
             return error_result(error_body("INTERNAL_ERROR", 500, f"Unexpected error in {name}"))
+
+
+def not_served_body(name: str, settings: Settings) -> dict[str, Any]:
+    """A call to a tool this server does not serve: FORBIDDEN, with the category and the setting, when the policy
+    denies it; otherwise NOT_FOUND with what would enable it or the closest name."""
+    spec = next((spec for spec in all_specs() if spec.name == name), None)
+    denied = policy_denial(spec, settings) if spec else None
+    if denied:
+        category, setting = denied
+        return error_body("FORBIDDEN", 403, f"{name} is not enabled: {denial_text(category, setting)}",
+                          {"category": category, "setting": setting})
+    hint = why_not_served(name, settings)
+    return error_body("NOT_FOUND", 404, f"Unknown tool: {name}; {hint}", {"hint": hint})
 
 
 def caller_of(context: Context[App, Any] | None) -> str:
@@ -155,6 +168,7 @@ def add_probes(server: KomodoMCP, running: list[App]) -> None:
 
 
 def build_server(settings: Settings, *, komodo: KomodoClient | None = None, check: bool = True) -> KomodoMCP:
+    check_policy(settings)  # also for settings made in code, which skip load_settings
     for secret in settings.secret_values():
         register_secret(secret)
     specs = select(settings)

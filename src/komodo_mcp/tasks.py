@@ -162,12 +162,10 @@ class KomodoTasks(Extension):
         return listed
 
     async def cancel(self, ctx: ServerRequestContext[App, Any], params: TaskIdParams) -> dict[str, Any]:
-        """Through the CancelJob tool, so the same gate applies: the tool must be enabled, the user confirms,
-        the call is audited, and Komodo checks the caller's own permission."""
+        """Through the CancelJob tool, so the same gate applies: the tool must be enabled (a policy denying
+        automation forbids it), the user confirms, the call is audited, and Komodo checks the caller's own
+        permission. A refusal carries the tool call's error envelope as its data."""
         legacy = ctx.protocol_version != MODERN
-        if self.server is None or self.server._tool_manager.get_tool(CANCEL_TOOL) is None:
-            raise MCPError(code=INVALID_PARAMS, message=f"Cancelling needs {CANCEL_TOOL}, which this server does "
-                                                        "not enable (toolsets, exclusions or read-only mode)")
         context = Context(request_context=ctx, mcp_server=self.server)
         result = await self.server.call_tool(CANCEL_TOOL, {"job_id": params.taskId}, context)
         if not isinstance(result, CallToolResult):  # 2026-07-28 asks with an input-required round: not here

@@ -1,8 +1,8 @@
 """From the catalogue to the server: which tools exist for a configuration, and their MCP form.
 
 Selection happens once, when the server is built: a tool that is not selected does not exist for the client, and
-no tool body checks a flag. Precedence: read-only and --disable-destructive outrank everything, an excluded tool
-beats an included one, and the chosen toolsets and tools are a union.
+no tool body checks a flag. Precedence: read-only, --disable-destructive and the policy by kind of risk (--deny,
+--allow) outrank everything, an excluded tool beats an included one, and the chosen toolsets and tools are a union.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..config import Settings
 from ..mapping.envelope import Envelope, envelope_result
 from . import FAMILIES
 from ._confirm import confirming
+from ._policy import denial_text, policy_denial
 from ._schema import lean, portable
 from ._spec import ToolSpec
 
@@ -74,6 +75,9 @@ def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[Tool
 
 def _refusal(spec: ToolSpec, settings: Settings) -> str | None:
     """Why a setting leaves this tool out even when a toolset or --tools names it, if one does."""
+    denied = policy_denial(spec, settings)  # first, so the hint names what a call's FORBIDDEN answer names
+    if denied:
+        return denial_text(*denied)
     if settings.read_only and spec.kind != "read":
         return "the server runs --read-only (KOMODO_MCP_READ_ONLY), which only serves read tools"
     if settings.disable_destructive and spec.destructive:

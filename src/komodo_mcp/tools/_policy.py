@@ -1,0 +1,63 @@
+"""The policy by kind of risk: which categories each tool belongs to, and whether the settings deny it.
+
+Categories come from a tool's kind, family and operation, with the few exceptions named below, so a new tool is
+placed where its siblings are. A tool with no category (every read, WaitForJob, CloseAlert) is never denied by
+policy. `secrets` holds no tool: what reveals secret values is --show-secrets, which a policy denying secrets
+forbids at startup (config.check_policy).
+"""
+
+from __future__ import annotations
+
+from ..config import Settings, variable_of
+from ._spec import ToolSpec
+
+# Execute tools that start, stop or change what runs; and those that run builds and automation.
+LIFECYCLE_FAMILIES = frozenset({"servers", "containers", "deployments", "stacks"})
+AUTOMATION_FAMILIES = frozenset({"builds", "repos", "procedures", "actions", "syncs"})
+# Write tools that change what runs (resource configuration, variables, tags and descriptions).
+CONFIG_FAMILIES = frozenset({"deployments", "stacks", "builds", "repos", "procedures", "actions", "variables",
+                             "system"})
+EXCEPTIONS: dict[str, frozenset[str]] = {
+    "komodo_execute_WaitForJob": frozenset(),  # only watches a job
+    "komodo_execute_CancelJob": frozenset({"automation"}),  # stops any job: as risky as the automation it stops
+    "komodo_write_CloseAlert": frozenset(),  # marks an alert resolved; nothing that runs changes
+}
+
+
+def categories_of(spec: ToolSpec) -> frozenset[str]:
+    """The risk categories a tool belongs to; a tool this cannot place is an error for tests to catch."""
+    if spec.name in EXCEPTIONS:
+        return EXCEPTIONS[spec.name]
+    if spec.kind == "read":
+        return frozenset()
+    if spec.kind == "terminal":
+        return frozenset({"terminal"})
+    if spec.operation.startswith("Delete"):
+        return frozenset({"deletion"})
+    if spec.operation.startswith("Destroy"):  # removes the containers: it also stops what runs
+        return frozenset({"deletion", "lifecycle"})
+    if spec.kind == "execute" and spec.family in LIFECYCLE_FAMILIES:
+        return frozenset({"lifecycle"})
+    if spec.kind == "execute" and spec.family in AUTOMATION_FAMILIES:
+        return frozenset({"automation"})
+    if spec.kind == "write" and spec.family in CONFIG_FAMILIES:
+        return frozenset({"config"})
+    raise ValueError(f"{spec.name} has no risk category: place it in tools/_policy.py")
+
+
+def policy_denial(spec: ToolSpec, settings: Settings) -> tuple[str, str] | None:
+    """The first denied category of a tool and the setting that denies it (`deny` or `allow`), if any."""
+    for category in sorted(categories_of(spec)):
+        setting = settings.denial(category)
+        if setting:
+            return category, setting
+    return None
+
+
+def denial_text(category: str, setting: str) -> str:
+    """What denies a category and how to allow it, naming the flag, the variable and the config key."""
+    if setting == "deny":
+        return (f"the policy denies {category}: remove it from --deny ({variable_of('deny')}, "
+                "`deny` in the config file)")
+    return (f"the policy's allow list leaves out {category}: add it to --allow ({variable_of('allow')}, "
+            "`allow` in the config file)")
