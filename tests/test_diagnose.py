@@ -64,6 +64,10 @@ async def test_superseded_failure_is_listed_but_no_finding(shared_sim):
 async def test_deployment_on_unreachable_server_blames_the_server(shared_sim):
     async with mcp_client(settings_for(shared_sim.url)) as client:
         _, body = await call(client, "komodo_read_Diagnose", {"id": "metrics-exporter"})
+        _, server = await call(client, "komodo_read_Diagnose", {"id": "edge-cache-01"})
+    assert (server["data"]["resource_type"], server["data"]["findings"]) == ("server", [
+        "server edge-cache-01 is unreachable: Failed to connect to Periphery at https://10.0.3.21:8120",
+        "1 open critical alert: Server edge-cache-01 Unreachable"])
     diagnosis = body["data"]
     assert diagnosis["findings"] == [
         "container state unknown",

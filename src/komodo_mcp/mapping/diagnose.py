@@ -26,6 +26,7 @@ STEP_LOG_LINES = 15
 STEP_LOG_CHARS = 1_500
 PROBLEMS_REASONS = 3
 HOT_PERCENT = 90.0
+NEXT_TOOLS = 5
 # Lines a log search counts as errors (Komodo's search matches any of them, case as written).
 ERROR_TERMS = ["error", "ERROR", "Error", "fatal", "FATAL", "panic", "exception", "Exception"]
 ProblemSeverity = Literal["critical", "error", "warning"]
@@ -83,7 +84,8 @@ class Problem(BaseModel):
     id: str
     name: str
     reason: str = Field(description="What is wrong, in one line")
-    diagnose: NextTool = Field(description="The Diagnose call for this resource")
+    diagnose: NextTool = Field(description="The call that explains it: Diagnose, or ListAlerts for an alert on a "
+                               "kind Diagnose does not take")
 
 
 class Problems(BaseModel):
@@ -198,3 +200,39 @@ def ranked(problems: list[Problem]) -> list[Problem]:
     """Most severe first; then servers before what runs on them, then the resources with the most reasons."""
     return sorted(problems, key=lambda p: (SEVERITY_RANK[p.severity], KIND_RANK.get(p.resource_type, len(KIND_RANK)),
                                            -p.reason.count("; "), p.name))
+
+
+def diagnosis(kind: str, item: dict[str, Any], *, server: dict[str, Any] | None, stats: dict[str, Any] | None,
+              services: list[dict[str, Any]] | None, jobs: list[DiagnosedJob], alerts: list[dict[str, Any]],
+              error_lines: LogOutput | None, log_tail: LogOutput | None, notes: list[str]) -> Diagnosis:
+    """What was read about a resource, as findings (most telling first) and the calls that go deeper."""
+    name = item["name"]
+    status, state, detail = resource_state(kind, item)
+    not_running = stopped_services(services or [])
+    health = server_health(server, stats) if server else None
+    # A server's own health says what its state would, with Komodo's error.
+    broken = None if kind == "Server" else state_finding(kind, item)
+    findings = [broken[1]] if broken else []
+    if not_running:
+        findings.append(f"services not running: {', '.join(not_running)}")
+    findings += [job_finding(job) for job in jobs if not job.superseded]
+    server_problems = server_findings(health, stats) if health else []
+    findings += server_problems + alert_findings(alerts)
+    if error_lines and error_lines.lines:
+        plural = "s" if error_lines.lines > 1 else ""
+        findings.append(f"{error_lines.lines} error line{plural} in the log; newest: "
+                        f"{error_lines.log.splitlines()[-1]}")
+
+    next_tools = [NextTool(tool="komodo_read_GetJob", arguments={"job_id": job.job_id})
+                  for job in jobs if not job.superseded]
+    if error_lines and error_lines.lines:
+        next_tools.append(NextTool(tool=f"komodo_read_Get{kind}Log", arguments={"id": name, "search": "error"}))
+    if health and kind != "Server" and server_problems:
+        next_tools.append(NextTool(tool="komodo_read_GetServer", arguments={"id": health.name}))
+    next_tools += [NextTool(tool="komodo_read_GetAlert", arguments={"id": alert["_id"]["$oid"]}) for alert in alerts[:1]]
+    next_tools.append(NextTool(tool=f"komodo_read_Get{kind}", arguments={"id": name}))
+    return Diagnosis(
+        resource_type=kind.lower(), id=item["id"], name=name, status=status, state=state,
+        detail=f"not running: {', '.join(not_running)}" if not_running else detail, findings=findings,
+        next_tools=next_tools[:NEXT_TOOLS], jobs=jobs, alerts=[alert_brief(a) for a in alerts[:ALERTS_SHOWN]],
+        server=health, error_lines=error_lines, log_tail=log_tail, notes=notes)

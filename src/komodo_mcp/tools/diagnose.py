@@ -12,11 +12,10 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..client import InvalidRequest, KomodoError, NotFound, gather, list_all, nothing
-from ..mapping.alerts import alert_brief, alert_item
-from ..mapping.diagnose import (ALERTS_SHOWN, ERROR_TERMS, JOBS_SHOWN, PROBLEMS_REASONS, Diagnosis, NextTool, Problem,
-                                Problems, ProblemSeverity, SEVERITY_RANK, alert_findings, alert_problem_severity,
-                                diagnosed_job, job_finding, ranked, resource_state, server_findings, server_health,
-                                state_finding, stopped_services)
+from ..mapping.alerts import alert_item
+from ..mapping.diagnose import (ERROR_TERMS, JOBS_SHOWN, PROBLEMS_REASONS, SEVERITY_RANK, DiagnosedJob, Diagnosis,
+                                NextTool, Problem, Problems, ProblemSeverity, alert_problem_severity, diagnosed_job,
+                                diagnosis, ranked, state_finding)
 from ..mapping.envelope import Envelope, ok
 from ..mapping.logs import log_output
 from ..mapping.models import LogOutput
@@ -31,7 +30,6 @@ RECENT_UPDATES = 10  # the newest Updates looked at for failed or running jobs
 LOG_TAIL = 30
 # A diagnosis shows two logs (error lines and tail): each gets this much of the budget at most.
 DIAGNOSIS_LOG_CHARS = 2_000
-NEXT_TOOLS = 5
 LOGGED_KINDS = ("Deployment", "Stack")
 
 
@@ -56,9 +54,10 @@ async def diagnose(
     reachable = server is not None and server["info"]["state"] == "Ok"
     logged = kind in LOGGED_KINDS and reachable
     target = {PARAM[kind]: item["id"], **({"services": []} if kind == "Stack" else {})}
+    alerted = [item["id"], *([server_id] if server_id else [])]
     updates, alerts, stats, services, error_log, tail_log = await gather(
         app.komodo.read("ListUpdates", query={"target.type": kind, "target.id": item["id"]}),
-        all_alerts(app.komodo, {"resolved": False, "target.id": {"$in": [item["id"], *([server_id] if server_id else [])]}}),
+        all_alerts(app.komodo, {"resolved": False, "target.id": {"$in": alerted}}),
         app.komodo.read("GetSystemStats", server=server_id) if reachable else nothing(),
         app.komodo.read("ListStackServices", stack=item["id"]) if kind == "Stack" else nothing(),
         app.komodo.read(f"Search{kind}Log", **target, terms=ERROR_TERMS, combinator="Or", invert=False,
@@ -71,42 +70,12 @@ async def diagnose(
     if kind in LOGGED_KINDS and not reachable:
         notes.append("log not read: the server is not reachable")
     jobs = await _failed_jobs(app, [] if isinstance(updates, KomodoError) else updates["updates"])
-    alerts = [] if isinstance(alerts, KomodoError) else alerts
-    stats = None if isinstance(stats, KomodoError) else stats
-    name = item["name"]
-    status, state, detail = resource_state(kind, item)
-    not_running = stopped_services(services) if isinstance(services, list) else []
-    health = server_health(server, stats) if server else None
-    logs = [_bounded(value, name, source, app.settings.log_budget_chars) for value, source in (
+    logs = [_bounded(value, item["name"], source, app.settings.log_budget_chars) for value, source in (
         (error_log, "lines matching error terms"), (tail_log, f"last {LOG_TAIL} lines"))]
-
-    broken = state_finding(kind, item)
-    findings = [broken[1]] if broken else []
-    if not_running:
-        findings.append(f"services not running: {', '.join(not_running)}")
-    findings += [job_finding(job) for job in jobs if not job.superseded]
-    if health and kind != "Server":
-        findings += server_findings(health, stats)
-    elif health:
-        findings += [finding for finding in server_findings(health, stats) if "unreachable" not in finding]
-    findings += alert_findings(alerts)
-    if logs[0] and logs[0].lines:
-        plural = "s" if logs[0].lines > 1 else ""
-        findings.append(f"{logs[0].lines} error line{plural} in the log; newest: {logs[0].log.splitlines()[-1]}")
-
-    next_tools = [NextTool(tool="komodo_read_GetJob", arguments={"job_id": job.job_id})
-                  for job in jobs if not job.superseded]
-    if logs[0] and logs[0].lines:
-        next_tools.append(NextTool(tool=f"komodo_read_Get{kind}Log", arguments={"id": name, "search": "error"}))
-    if health and kind != "Server" and server_findings(health, stats):
-        next_tools.append(NextTool(tool="komodo_read_GetServer", arguments={"id": health.name}))
-    next_tools += [NextTool(tool="komodo_read_GetAlert", arguments={"id": alert["_id"]["$oid"]}) for alert in alerts[:1]]
-    next_tools.append(NextTool(tool=f"komodo_read_Get{kind}", arguments={"id": name}))
-    return ok(Diagnosis(
-        resource_type=kind.lower(), id=item["id"], name=name, status=status, state=state,
-        detail=f"not running: {', '.join(not_running)}" if not_running else detail, findings=findings,
-        next_tools=next_tools[:NEXT_TOOLS], jobs=jobs, alerts=[alert_brief(a) for a in alerts[:ALERTS_SHOWN]],
-        server=health, error_lines=logs[0], log_tail=logs[1], notes=notes))
+    return ok(diagnosis(
+        kind, item, server=server, stats=None if isinstance(stats, KomodoError) else stats,
+        services=services if isinstance(services, list) else None, jobs=jobs,
+        alerts=[] if isinstance(alerts, KomodoError) else alerts, error_lines=logs[0], log_tail=logs[1], notes=notes))
 
 
 async def _find(app: App, key: str, kinds: tuple[str, ...]) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
@@ -124,7 +93,7 @@ async def _find(app: App, key: str, kinds: tuple[str, ...]) -> tuple[str, dict[s
     return *matches[0], servers
 
 
-async def _failed_jobs(app: App, listed: list[dict[str, Any]]) -> list:
+async def _failed_jobs(app: App, listed: list[dict[str, Any]]) -> list[DiagnosedJob]:
     """The newest failed or running jobs (at most JOBS_SHOWN) with their logs; a failure is `superseded` when a
     later run of the same operation succeeded."""
     succeeded_since: set[str] = set()
