@@ -135,3 +135,23 @@ async def test_find_problems_ranks_the_seeded_fleet(shared_sim, era):
     assert ([p["name"] for p in top["data"]["items"]], top["data"]["total"]) == (
         ["edge-cache-01", "production-api"], 11)
     assert [p["name"] for p in errors["data"]["items"]] == ["web-build", "infra-scripts", "rotate-logs"]
+
+
+async def test_a_running_deploy_shows_with_its_current_step(held_sim):
+    async with mcp_client(settings_for(held_sim.url)) as client:
+        _, started = await call(client, "komodo_execute_Deploy", {"id": "web-frontend"})
+        _, body = await call(client, "komodo_read_Diagnose", {"id": "web-frontend"})
+        held_sim.simulator.gate.open()
+    running = body["data"]["jobs"][0]
+    assert (running["job_id"], running["status"], running["failed_step"], running["error"]) == (
+        started["data"]["job_id"], "running", "Docker Run", None)
+    assert body["data"]["findings"][0] == "Deploy is running (step Docker Run)"
+
+
+async def test_logs_stay_within_the_log_budget(shared_sim):
+    async with mcp_client(settings_for(shared_sim.url, log_budget_chars=1_000)) as client:
+        _, body = await call(client, "komodo_read_Diagnose", {"id": "nginx-proxy"})
+    tail = body["data"]["log_tail"]
+    assert len(tail["log"]) <= 1_000 and tail["truncated"] and tail["lines"] < 30
+    assert tail["note"].endswith("cut to stay within 1000 characters; ask for a smaller tail or search for what you "
+                                 "need")
