@@ -11,6 +11,8 @@ READ_TOOLS = [
     "ListVariables", "ListSchedules", "GetVersion", "ExportToml",
     # issue 12: one container in depth
     "InspectContainer",
+    # issue 13: diagnosis in one call
+    "Diagnose", "FindProblems",
 ]
 
 EXECUTE_TOOLS = [
@@ -42,10 +44,11 @@ def qualified(kind: str, operations: list[str]) -> set[str]:
 ALL_TOOLS = qualified("read", READ_TOOLS) | qualified("execute", EXECUTE_TOOLS) | qualified("write", WRITE_TOOLS)
 
 # The default toolset `core` (catalogue, "Toolsets and safety"): the reference's 25 tools and 14 more — starting,
-# stopping and restarting one deployment or stack is in; GetServerStats is not (GetServer carries live CPU and memory).
+# stopping and restarting one deployment or stack is in; GetServerStats is not (GetServer carries live CPU and memory),
+# nor ListUpdates and ListContainers (Diagnose answers a resource's failed jobs and its container's state).
 CORE_TOOLS = (qualified("read", READ_TOOLS[:16]) | qualified("execute", EXECUTE_TOOLS[:9])
-              | qualified("read", ["GetSummary", "GetJob", "GetDeploymentLog", "GetStackLog", "ListUpdates",
-                                   "ListContainers"])
+              | qualified("read", ["GetSummary", "GetJob", "GetDeploymentLog", "GetStackLog", "Diagnose",
+                                   "FindProblems"])
               | qualified("execute", ["WaitForJob", "DeployStack", "StartDeployment", "StopDeployment",
                                       "RestartDeployment", "StartStack", "StopStack", "RestartStack"]))
 

@@ -58,6 +58,10 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_read_ExportToml": (_fixed({"include_variables": True}), 2, 2),
     "komodo_write_UpdateResourceMeta": (_fixed({"resource_type": "stack", "id": "db-stack", "tags": ["database"]}),
                                         4, 4),
+    # diagnose: every kind's list by the name and the servers; then the updates, open alerts, server stats, error
+    # lines and log tail side by side; then the failed jobs' Updates (nginx-proxy has none)
+    "komodo_read_Diagnose": (_fixed({"id": "nginx-proxy"}), 13, 13),
+    "komodo_read_FindProblems": (_fixed({}), 8, 8),
     # servers
     "komodo_read_ListServers": (_fixed({}), 4, 3),
     "komodo_read_GetServer": (_fixed({"id": "production-api"}), 7, 6),

@@ -99,6 +99,8 @@ READS: list[tuple[Any, ...]] = [
     ("ListResourceSyncs", {}), ("GetResourceSync", {"id": "infra-sync"}),
     ("InspectContainer", {"server_id": "production-api", "container": "api-v2"}),
     ("InspectContainer", {"server_id": "production-api", "container": "nope"}, "NOT_FOUND"),
+    ("Diagnose", {"id": "nginx-proxy"}), ("Diagnose", {"id": "db-stack", "resource_type": "stack"}),
+    ("Diagnose", {"id": "web-build"}), ("Diagnose", {"id": "nope"}, "NOT_FOUND"), ("FindProblems", {}),
 ]
 EXECUTES: list[tuple[Any, ...]] = [
     ("Deploy", {"id": "api-v2"}), ("StartDeployment", {"id": "api-v1"}), ("RestartDeployment", {"id": "web-frontend"}),

@@ -55,4 +55,5 @@ async def test_prompts_are_listed_and_name_the_tools_to_use(shared_sim, era):
     assert [a.name for a in prompts["roll-out-image"].arguments] == ["deployment", "image"]
     text = triage.messages[0].content.text
     assert "komodo_read_GetDeployment id=worker-queue" in text and "komodo_read_GetDeploymentLog" in text
+    assert text.index("komodo_read_Diagnose id=worker-queue") < text.index("komodo_read_GetDeployment")
     assert "komodo_execute_Deploy id=api-v2" in rollout.messages[0].content.text

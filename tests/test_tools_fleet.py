@@ -26,6 +26,7 @@ SAMPLES: dict[str, dict] = {
     "ListProcedures": {}, "GetProcedure": {"id": "daily-backup"}, "ListActions": {},
     "GetAction": {"id": "backup-database"}, "ListAlerts": {}, "GetAlert": None, "ListUpdates": {"page_size": 100},
     "GetJob": None, "ListResourceSyncs": {}, "GetResourceSync": {"id": "infra-sync"}, "ListVariables": {},
+    "Diagnose": {"id": "db-stack"}, "FindProblems": {"limit": 100},
 }
 
 

@@ -11,11 +11,11 @@ def register_prompts(server: MCPServer) -> None:
         """Find out why a deployment is broken, and propose a fix."""
         return (
             f"The Komodo deployment `{deployment}` is misbehaving. Find out why before changing anything:\n"
-            f"1. komodo_read_GetDeployment id={deployment}: state, health, image, recent deploys and their results.\n"
-            f"2. komodo_read_GetDeploymentLog id={deployment} with search=\"error\", then the last 200 lines.\n"
-            "3. komodo_read_GetServer for its server: reachable? CPU, memory, disk; open alerts there.\n"
-            f"4. komodo_read_ListUpdates resource_type=deployment resource_id={deployment}: what changed recently; "
-            "komodo_read_GetJob on a failed job for its output.\n"
+            f"1. komodo_read_Diagnose id={deployment}: state, failed jobs, alerts, server health, error lines and "
+            "findings, in one call; follow its next_tools.\n"
+            f"2. komodo_read_GetDeployment id={deployment}: health, image, recent deploys and their results.\n"
+            f"3. komodo_read_GetDeploymentLog id={deployment} with search=\"error\", then the last 200 lines.\n"
+            "4. komodo_read_GetJob on a failed job for its whole output.\n"
             "Then say what is wrong, with the evidence, and propose the smallest fix (restart, redeploy, roll back "
             "the image, or a config change). Ask before running anything that changes state.")
 

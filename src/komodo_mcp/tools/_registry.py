@@ -30,13 +30,14 @@ from ._spec import ToolSpec
 KIND_TOOLSETS = ("read", "execute", "write")
 # The default toolset, under Cursor's 40-tool limit: the reference's 25 tools plus what an operator asks for most —
 # follow a job, diagnose a failure, and start, stop or restart the one deployment or stack in question (rather than
-# every container on its host). GetServerStats is left to `read`: GetServer already carries live CPU and memory.
+# every container on its host). GetServerStats is left to `read`: GetServer already carries live CPU and memory;
+# ListUpdates and ListContainers too: Diagnose answers a resource's failed jobs and its container's state (and the
+# log tools it points to stay).
 CORE_TOOLS = frozenset({
     *(f"komodo_read_{op}" for op in (
         "ListServers", "GetServer", "ListDeployments", "GetDeployment", "ListStacks", "GetStack", "ListBuilds",
         "GetBuild", "ListRepos", "GetRepo", "ListProcedures", "GetProcedure", "ListActions", "GetAction",
-        "ListAlerts", "GetAlert", "GetSummary", "GetJob", "GetDeploymentLog", "GetStackLog", "ListUpdates",
-        "ListContainers")),
+        "ListAlerts", "GetAlert", "GetSummary", "GetJob", "GetDeploymentLog", "GetStackLog", "Diagnose", "FindProblems")),
     *(f"komodo_execute_{op}" for op in (
         "Deploy", "Build", "StartServer", "StopServer", "RestartServer", "RunProcedure", "TriggerAction",
         "PullRepo", "CloneRepo", "WaitForJob", "DeployStack", "StartDeployment", "StopDeployment",
