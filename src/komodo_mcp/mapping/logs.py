@@ -12,8 +12,8 @@ from .models import LogOutput
 
 # `docker logs --timestamps` starts each line with an RFC 3339 time (nanoseconds, UTC); `docker compose logs` puts
 # its `service-1  | ` prefix before it.
-_LINE = re.compile(r"^(?P<prefix>(?P<service>\S+) +\| )?(?:(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?"
-                   r"(?:Z|[+-]\d\d:\d\d)) )?(?P<message>.*)$", re.DOTALL)
+_SERVICE = re.compile(r"^(?P<service>\S+) +\| ")
+_DOCKER_TIME = re.compile(r"^(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
 
 
 @dataclass(frozen=True)
@@ -24,29 +24,33 @@ class LogLine:
     bare: str  # the line without Docker's timestamp
 
 
-def log_lines(log: dict[str, Any], stream: str) -> list[LogLine]:
+def log_lines(log: dict[str, Any], stream: str, *, stamped: bool, by_service: bool) -> list[LogLine]:
     """The lines of the chosen stream(s): Periphery keeps the container's stdout and stderr apart in its Log; with
-    timestamps, both are merged back into time order."""
-    lines = [_parsed(text) for name in ("stdout", "stderr") if stream in (name, "both")
+    Docker's timestamps (`stamped`), both are merged back into time order. `by_service`: compose logs, each line
+    prefixed with its container."""
+    lines = [_parsed(text, stamped, by_service) for name in ("stdout", "stderr") if stream in (name, "both")
              for text in (log.get(name) or "").rstrip("\n").splitlines()]
-    if lines and all(line.at for line in lines):
+    if stamped and all(line.at for line in lines):
         lines.sort(key=lambda line: line.at)  # type: ignore[arg-type, return-value]
     return lines
 
 
-def _parsed(text: str) -> LogLine:
-    match = _LINE.match(text)
-    assert match  # every line matches: all parts but the message are optional
-    at = datetime.fromisoformat(match["at"]) if match["at"] else None
-    return LogLine(service=match["service"], at=at, stamped=text, bare=(match["prefix"] or "") + match["message"])
+def _parsed(text: str, stamped: bool, by_service: bool) -> LogLine:
+    service = _SERVICE.match(text) if by_service else None
+    prefix = service[0] if service else ""
+    time = _DOCKER_TIME.match(text, len(prefix)) if stamped else None
+    return LogLine(service=service["service"] if service else None,
+                   at=datetime.fromisoformat(time["at"]) if time else None, stamped=text,
+                   bare=prefix + text[time.end():] if time else text)
 
 
 def log_output(log: dict[str, Any], resource: str, source: str, budget_chars: int, *, stream: str = "both",
-               keep: Callable[[LogLine], bool] = lambda line: True, timestamps: bool = True) -> LogOutput:
+               keep: Callable[[LogLine], bool] = lambda line: True, stamped: bool = False, show_stamps: bool = True,
+               by_service: bool = False) -> LogOutput:
     """Keep the lines `keep` accepts, the newest that fit the budget (shared fairly between a stack's services), and
     say how much was cut."""
-    lines = [line for line in log_lines(log, stream) if keep(line)]
-    shown = [line.stamped if timestamps else line.bare for line in lines]
+    lines = [line for line in log_lines(log, stream, stamped=stamped, by_service=by_service) if keep(line)]
+    shown = [line.stamped if show_stamps else line.bare for line in lines]
     kept, cut = _fair_share(lines, shown, budget_chars)
     note = None
     if log.get("success") is False:

@@ -69,4 +69,4 @@ async def read_log(app: App, kind: str, target: dict[str, Any], resource: str, *
                 and (pattern is None or pattern.search(line.bare) is not None))
 
     return log_output(log, resource, "; ".join(source), app.settings.log_budget_chars, stream=stream, keep=keep,
-                      timestamps=timestamps)
+                      stamped=stamped, show_stamps=timestamps, by_service=kind == "Stack")
