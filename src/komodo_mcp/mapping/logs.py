@@ -31,7 +31,7 @@ def log_lines(log: dict[str, Any], stream: str, *, stamped: bool, by_service: bo
     lines = [_parsed(text, stamped, by_service) for name in ("stdout", "stderr") if stream in (name, "both")
              for text in (log.get(name) or "").rstrip("\n").splitlines()]
     if stamped and all(line.at for line in lines):
-        lines.sort(key=lambda line: line.at)  # type: ignore[arg-type, return-value]
+        lines.sort(key=lambda line: line.at)
     return lines
 
 
