@@ -12,7 +12,7 @@ from ..mapping.logs import LogLine, log_output
 from ..mapping.models import LogOutput
 from ._context import App
 
-_DURATION = re.compile(r"^(\d+)([smhd])$")
+_DURATION = re.compile(r"^(\d{1,5})([smhd])$")  # 99999d: far back, yet a date Python can hold
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
