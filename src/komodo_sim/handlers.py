@@ -9,6 +9,7 @@ import copy
 import hashlib
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import BadParams, CoreError, admin_only, busy, forbidden, variable_not_found
@@ -311,11 +312,33 @@ def ListContainers(sim: Simulator, user: User, params: dict[str, Any]) -> list[d
     return _containers(sim, server)
 
 
-def _log(stage: str, stdout_lines: list[str], command: str) -> dict[str, Any]:
+def _log(stage: str, stdout_lines: list[str], command: str, stderr_lines: list[str] | None = None) -> dict[str, Any]:
     """Periphery's Log of a command: its output with the trailing newline a shell command leaves."""
     now = now_ms()
     return {"stage": stage, "command": command, "stdout": "".join(f"{line}\n" for line in stdout_lines),
-            "stderr": "", "success": True, "start_ts": now, "end_ts": now}
+            "stderr": "".join(f"{line}\n" for line in stderr_lines or []), "success": True, "start_ts": now, "end_ts": now}
+
+
+def _on_stderr(line: str) -> bool:
+    """The demo's programs write their errors to stderr and everything else to stdout."""
+    return " ERROR " in line
+
+
+def _streams_log(stage: str, lines: list[str], command: str) -> dict[str, Any]:
+    """`docker logs` (and `docker compose logs`) run without `2>&1`: Periphery captures the container's stdout and
+    stderr apart, each in its own field of the Log."""
+    return _log(stage, [line for line in lines if not _on_stderr(line)], command,
+                [line for line in lines if _on_stderr(line)])
+
+
+def _stamped(line: str, params: dict[str, Any]) -> str:
+    """`--timestamps` prefixes the time Docker received the line, RFC 3339 with nanoseconds in UTC. The demo's
+    programs stamp each line with the epoch second they wrote it; a line without one reads as written now."""
+    if not params.get("timestamps"):
+        return line
+    written = re.match(r"\[(\d+)\]", line)
+    seconds = int(written[1]) if written else now_ms() // 1000
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}.000000000Z {line}"
 
 
 def _tail(params: dict[str, Any]) -> int:
@@ -333,8 +356,8 @@ def _container_log(lines: list[str] | None, params: dict[str, Any], name: str) -
     """Periphery's GetContainerLog (`api/container/mod.rs`); with no such container (`lines` None), docker's own
     failure in a failed Log, which Core passes on as is (status 200)."""
     tail = _tail(params)
-    log = _log("Get container log", (lines or [])[-tail:] if tail else [],
-               f"docker logs --tail {tail}{_timestamps(params)} -- {name}")
+    log = _streams_log("Get container log", [_stamped(line, params) for line in (lines or [])[-tail:]] if tail else [],
+                       f"docker logs --tail {tail}{_timestamps(params)} -- {name}")
     if lines is None:
         log.update(success=False, stderr=f"Error response from daemon: No such container: {name}\n")
     return log
@@ -377,7 +400,8 @@ def SearchContainerLog(sim: Simulator, user: User, params: dict[str, Any]) -> di
     _periphery(server, "failed at call to periphery")
     owner = next((r for kind in ("Deployment", "Stack") for r in sim.store.resources[kind].values()
                   if any(c["name"] == name for c in _containers_of(sim, server, r))), None)
-    return _log("Get container log grep", _search(owner.runtime.get("log", []) if owner else [], params),
+    lines = [_stamped(line, params) for line in (owner.runtime.get("log", []) if owner else [])]
+    return _log("Get container log grep", _search(lines, params),
                 f"docker logs {name} --tail 5000{_timestamps(params)} 2>&1 | {_grep(params)}")
 
 
@@ -399,7 +423,8 @@ def GetDeploymentLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict
 def SearchDeploymentLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, Any]:
     deployment = _logs_of(sim, user, "Deployment", params)
     name = deployment.config.get("custom_name") or deployment.name
-    return _log("Get container log grep", _search(deployment.runtime.get("log", []), params),
+    lines = [_stamped(line, params) for line in deployment.runtime.get("log", [])]
+    return _log("Get container log grep", _search(lines, params),
                 f"docker logs {name} --tail 5000{_timestamps(params)} 2>&1 | {_grep(params)}")
 
 
@@ -468,7 +493,7 @@ def _compose_lines(stack: Resource, params: dict[str, Any], tail: int = 5000) ->
     for owner, line in zip(owners, lines):
         remaining[owner] -= 1
         if owner in shown and remaining[owner] < tail:
-            kept.append(f"{owner + '-1':<{width}}  | {line}")
+            kept.append(f"{owner + '-1':<{width}}  | {_stamped(line, params)}")
     return kept
 
 
@@ -478,8 +503,8 @@ def GetStackLog(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str,
     services = required(params, "services")
     tail = _tail(params)
     project = stack.config.get("project_name") or stack.name
-    return _log("Get Stack Log", _compose_lines(stack, params, tail),
-                f"docker compose -p {project} logs --tail {tail}{_timestamps(params)} -- {' '.join(services)}")
+    return _streams_log("Get Stack Log", _compose_lines(stack, params, tail),
+                        f"docker compose -p {project} logs --tail {tail}{_timestamps(params)} -- {' '.join(services)}")
 
 
 @register(READ)

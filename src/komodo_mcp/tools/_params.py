@@ -31,6 +31,11 @@ Tail = Annotated[int, Field(ge=1, le=5000, description="How many of the newest l
 Search = Annotated[str, Field(min_length=1, max_length=200, description="Only lines containing this text "
                               "(case-insensitive), searched by Komodo over the whole log")]
 Timestamps = Annotated[bool, Field(description="Prefix each line with Docker's timestamp")]
+Regex = Annotated[str, Field(min_length=1, max_length=200, description="Only lines matching this Python regular "
+                             "expression, filtered by this server over the lines Komodo returns (the newest `tail`)")]
+Since = Annotated[str, Field(min_length=2, max_length=40, description="Only lines from this time on: a duration back "
+                             "from now (30s, 15m, 2h, 1d) or an ISO timestamp (2026-05-01T12:00:00Z)")]
+LogStream = Annotated[Literal["stdout", "stderr", "both"], Field(description="Which output stream of the container")]
 Services = Annotated[list[str], Field(description="Only these compose services; empty means the whole stack")]
 StopSignal = Annotated[Literal["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"], Field(
     description="Signal sent to stop the container (default: the deployment's termination_signal)")]
