@@ -66,8 +66,8 @@ async def test_a_denied_category_is_not_listed_and_its_calls_are_forbidden_befor
         assert f"denies {category}" in body["error"] and "KOMODO_MCP_DENY" in body["error"], name
 
 
-async def test_allow_serves_only_its_categories_and_deny_wins(shared_sim):
-    settings = settings_for(shared_sim.url, toolsets=EVERY_TOOLSET, allow=("lifecycle", "deletion"),
+async def test_allow_serves_only_its_categories_and_deny_wins(sim):  # its allowed restart changes the fleet
+    settings = settings_for(sim.url, toolsets=EVERY_TOOLSET, allow=("lifecycle", "deletion"),
                             deny=("deletion",))
     async with mcp_client(settings) as client:
         listed = {tool.name for tool in (await client.list_tools()).tools}
