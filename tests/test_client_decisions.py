@@ -6,13 +6,16 @@ from __future__ import annotations
 import base64
 import json
 import random
-from typing import Any, Callable
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any, Callable, Iterator
 
 import anyio
 import httpx2
 import pytest
 from pydantic import SecretStr
 
+from komodo_mcp import telemetry
 from komodo_mcp.client import (AuthError, Internal, KomodoError, NotFound, RateLimited, TimedOut, Unreachable,
                                gather, list_all, list_page)
 from komodo_mcp.client import _client
@@ -28,13 +31,15 @@ URL = "http://komodo.test"
 
 class ScriptedKomodo:
     """Answers each request with the next scripted answer (a Response, an exception to raise, or a function of the
-    request); the last answer repeats. Records every request's path, body and headers."""
+    request); the last answer repeats. Records every request's path, body and headers. Like Core, it takes POST only."""
 
     def __init__(self, *answers: Any) -> None:
         self.answers = list(answers)
         self.requests: list[tuple[str, dict[str, Any], httpx2.Headers]] = []
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method != "POST":
+            return httpx2.Response(405)
         self.requests.append((request.url.path, json.loads(request.content), request.headers))
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if isinstance(answer, Exception):
@@ -78,6 +83,40 @@ async def test_a_call_posts_the_operation_and_its_params_with_the_api_key():
     headers = komodo.requests[0][2]
     assert (headers["x-api-key"], headers["x-api-secret"]) == ("K_demo_admin_K", "S_demo_admin_secret_S")
     assert headers["content-type"] == "application/json" and client.calls == 3
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.points: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, value: int, attributes: dict[str, Any]) -> None:
+        self.points.append((value, attributes))
+
+
+async def test_round_trips_and_refusals_are_reported_to_telemetry(monkeypatch):
+    round_trips, refusals, spans = Counter(), Counter(), []
+
+    @contextmanager
+    def span(module: str, operation: str) -> Iterator[Any]:
+        attributes: dict[str, Any] = {}
+        spans.append((module, operation, attributes))
+        yield SimpleNamespace(set_attribute=attributes.__setitem__)
+
+    monkeypatch.setattr(telemetry, "KOMODO_REQUESTS", round_trips)
+    monkeypatch.setattr(telemetry, "RATE_LIMITED", refusals)
+    monkeypatch.setattr(telemetry, "komodo_span", span)
+    komodo = ScriptedKomodo(answer({}), failure(500, "Did not find any Deployment matching x"))
+    client = komodo.client(rate_limit_per_minute=60, rate_limit_burst=2)
+    await client.read("GetVersion")
+    with pytest.raises(NotFound):
+        await client.write("UpdateDeployment")
+    with pytest.raises(RateLimited):
+        await client.read("GetVersion")
+    assert round_trips.points == [(1, {"komodo.operation": "GetVersion", "status": 200}),
+                                  (1, {"komodo.operation": "UpdateDeployment", "status": 500})]
+    assert refusals.points == [(1, {"komodo.operation": "GetVersion"})]
+    assert spans == [("read", "GetVersion", {"http.response.status_code": 200}),
+                     ("write", "UpdateDeployment", {"http.response.status_code": 500})]
 
 
 async def test_without_a_url_nothing_is_sent():
@@ -213,8 +252,9 @@ async def test_password_login_once_then_the_jwt_until_it_nears_expiry():
 async def test_a_second_factor_is_an_auth_error():
     komodo = ScriptedKomodo(answer({"type": "Totp", "data": {}}))
     client = komodo.client(api_key=None, api_secret=None, username="admin", password=SecretStr("pw-123"))
-    with pytest.raises(AuthError, match="second factor") as caught:
+    with pytest.raises(AuthError) as caught:
         await client.read("GetVersion")
+    assert caught.value.message == "Komodo asks for a second factor; use an API key for this server"
     assert caught.value.details == {"operation": "LoginLocalUser"}
 
 
@@ -224,6 +264,18 @@ async def test_a_refused_login_is_the_login_error_and_is_not_repeated():
     with pytest.raises(AuthError) as caught:
         await client.read("GetVersion")
     assert caught.value.details["operation"] == "LoginLocalUser" and len(komodo.requests) == 1
+
+
+async def test_a_jwt_is_renewed_from_its_renewal_time_on(monkeypatch):
+    token = jwt(exp=1_800_000_000_000, iat=1_700_000_000_000)  # renewed a minute before it expires
+    komodo = ScriptedKomodo(lambda request: login(token)(request) if request.url.path == "/auth/login" else answer({}))
+    client = komodo.client(api_key=None, api_secret=None, username="admin", password=SecretStr("pw-123"))
+    monkeypatch.setattr(_client.time, "time", lambda: 1_799_999_939.999)
+    await client.read("GetVersion")
+    await client.read("GetVersion")  # a millisecond before the renewal time: the JWT is still used
+    monkeypatch.setattr(_client.time, "time", lambda: 1_799_999_940.0)
+    await client.read("GetVersion")
+    assert [path for path, _, _ in komodo.requests] == ["/auth/login", "/read", "/read", "/auth/login", "/read"]
 
 
 async def test_a_rejected_jwt_is_renewed_once_per_call_in_password_mode():
@@ -246,7 +298,8 @@ async def test_an_api_key_that_is_refused_is_not_retried():
 
 @pytest.mark.parametrize(("claims", "renew_at_ms"), [
     ({"exp": 10_000_000_000_000, "iat": 9_000_000_000_000}, 10_000_000_000_000 - 60_000),  # a minute before
-    ({"exp": 10_000_000_000_000, "iat": 10_000_000_000_000 - 100_000}, 10_000_000_000_000 - 10_000),  # a tenth
+    ({"exp": 10_000_000_000_000, "iat": 10_000_000_000_000 - 100_005}, 10_000_000_000_000 - 10_000),  # a tenth
+    ({"exp": 500}, 500_000 - 50_000),  # seconds, no iat: issued at the epoch
     ({"exp": 10_000_000_000, "iat": 9_999_999_900}, 10_000_000_000_000 - 10_000),  # claims in seconds
     ({"exp": 100_000_000_000}, 100_000_000_000 - 60_000),  # the first millisecond-sized value; no iat
 ])
@@ -261,11 +314,29 @@ def test_a_jwt_without_a_readable_expiry_is_never_renewed_early(token):
 
 async def test_terminal_streams_lines_and_maps_failures():
     komodo = ScriptedKomodo(httpx2.Response(200, text="one\ntwo\n"), failure(500, "Did not find any Server matching x"))
-    client = komodo.client()
+    client = komodo.client(timeout=7)
     assert [line async for line in client.terminal({"server": "s", "command": "ls"})] == ["one", "two"]
-    assert komodo.requests[0][:2] == ("/terminal/execute", {"server": "s", "command": "ls"})
-    with pytest.raises(NotFound):
+    path, body, headers = komodo.requests[0]
+    assert (path, body, headers["x-api-key"]) == ("/terminal/execute", {"server": "s", "command": "ls"},
+                                                   "K_demo_admin_K")
+    assert client.calls == 1
+    with pytest.raises(NotFound) as caught:
         [line async for line in client.terminal({"server": "x", "command": "ls"})]
+    assert caught.value.details["operation"] == "ExecuteTerminal" and client.calls == 2
+
+
+async def test_a_command_may_run_longer_than_the_timeout_but_connecting_may_not():
+    limits: list[dict[str, Any]] = []
+
+    def record(request: httpx2.Request) -> httpx2.Response:
+        limits.append(request.extensions["timeout"])
+        return httpx2.Response(200, json="done")
+
+    client = ScriptedKomodo(record).client(timeout=7)
+    [line async for line in client.terminal({})]
+    await client.read("GetVersion")
+    assert limits == [{"connect": 7, "read": None, "write": 7, "pool": 7},
+                      {"connect": 5.0, "read": 7, "write": 7, "pool": 7}]
 
 
 @pytest.mark.parametrize(("outage", "error", "message"), [
@@ -280,9 +351,10 @@ async def test_terminal_outages(outage, error, message):
 async def test_terminal_without_a_url_sends_nothing():
     komodo = ScriptedKomodo(answer({}))
     client = KomodoClient(settings_for(""), transport=httpx2.MockTransport(komodo))
-    with pytest.raises(Unreachable):
+    with pytest.raises(Unreachable) as caught:
         [line async for line in client.terminal({})]
-    assert komodo.requests == []
+    assert caught.value.message == "No Komodo URL configured (set KOMODO_URL or use --demo)"
+    assert caught.value.details == {"operation": "terminal"} and komodo.requests == []
 
 
 # Paging
@@ -358,6 +430,18 @@ async def test_gather_raises_the_komodo_error_itself_or_tolerates_it():
         await gather(works(), fails())
     results = await gather(works(), fails(), tolerate=True)
     assert results[0] == "ok" and isinstance(results[1], NotFound)
+
+
+async def test_gather_finds_a_komodo_error_inside_nested_groups():
+    async def fails_in_a_group() -> None:
+        async def fails() -> None:
+            raise NotFound("deep")
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(fails)
+
+    with pytest.raises(NotFound, match="deep"):
+        await gather(fails_in_a_group())
 
 
 async def test_gather_lets_other_errors_through_as_a_group():

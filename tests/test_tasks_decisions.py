@@ -1,0 +1,103 @@
+"""Tasks by value: a job's Update as a task in both generations, which tools are tasks, and the tasks/* answers that
+refuse (unknown task, finished job, a job Komodo cannot cancel, input that Komodo never asks for)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from komodo_mcp.tasks import INVALID_PARAMS, is_task_tool, task_fields
+
+from .test_tasks import serve_mcp
+from .wire import LEGACY, MODERN, rpc
+
+START = 1_769_425_800_000  # 2026-01-26T11:10:00Z
+
+
+def update(**fields: Any) -> dict[str, Any]:
+    return {"id": "u1", "operation": "RunBuild", "status": "InProgress", "start_ts": START,
+            "target": {"type": "Build", "id": "b1"}, **fields}
+
+
+def test_a_running_job_is_a_working_task_updated_by_its_latest_step():
+    task = task_fields(update(logs=[{"stage": "Clone Repo", "success": True, "end_ts": START + 5_000},
+                                    {"stage": "Docker Build", "success": True, "end_ts": None}]), "u1", legacy=True)
+    assert task == {"taskId": "u1", "status": "working", "createdAt": "2026-01-26T11:10:00Z",
+                    "lastUpdatedAt": "2026-01-26T11:10:05Z", "statusMessage": "RunBuild: running", "ttl": None,
+                    "pollInterval": 1_000}
+
+
+def test_a_job_without_steps_was_last_updated_when_it_started():
+    task = task_fields(update(status="Queued"), "u1", legacy=False)
+    assert task == {"taskId": "u1", "status": "working", "createdAt": "2026-01-26T11:10:00Z",
+                    "lastUpdatedAt": "2026-01-26T11:10:00Z", "statusMessage": "RunBuild: pending", "ttlMs": None,
+                    "pollIntervalMs": 1_000}
+
+
+def test_a_finished_job_ends_when_its_update_ends_and_says_why_it_failed():
+    failed = task_fields(update(status="Complete", success=False, end_ts=START + 60_000, logs=[
+        {"stage": "Docker Build", "success": False, "stderr": "no space left", "end_ts": START + 59_000}]), "u1",
+        legacy=True)
+    assert (failed["status"], failed["lastUpdatedAt"], failed["statusMessage"]) == (
+        "failed", "2026-01-26T11:11:00Z", "RunBuild: failed (no space left)")
+    done = task_fields(update(status="Complete", success=True, end_ts=START + 1_000), "u1", legacy=True)
+    assert (done["status"], done["statusMessage"]) == ("completed", "RunBuild: success")
+    cancelled = task_fields(update(status="Complete", success=False, logs=[
+        {"stage": "Cancel", "success": True, "end_ts": START + 2_000}]), "u1", legacy=True)
+    assert cancelled["status"] == "cancelled" and cancelled["lastUpdatedAt"] == "2026-01-26T11:10:02Z"
+
+
+def test_execute_tools_that_start_a_job_are_tasks():
+    assert is_task_tool("komodo_execute_Deploy") and is_task_tool("komodo_execute_RunProcedure")
+    assert not is_task_tool("komodo_execute_WaitForJob") and not is_task_tool("komodo_execute_CancelJob")
+    assert not is_task_tool("komodo_read_GetJob") and not is_task_tool("komodo_write_CreateDeployment")
+
+
+@pytest.fixture
+def mcp(sim) -> Iterator[tuple[str, Any]]:
+    server = serve_mcp(sim.url)
+    yield server.url + "/mcp", sim.simulator
+    server.stop()
+
+
+def error_of(url: str, method: str, params: dict[str, Any], version: str) -> dict[str, Any]:
+    answer = rpc(url, method, params, version)
+    assert "result" not in answer, answer
+    return answer["error"]
+
+
+def test_refusals_name_the_task_and_why(mcp):
+    url, _ = mcp
+    finished = next(t["taskId"] for t in rpc(url, "tasks/list", {}, LEGACY)["result"]["tasks"]
+                    if t["status"] != "working")
+    error = error_of(url, "tasks/get", {"taskId": "no-such-job"}, LEGACY)
+    assert error["code"] == INVALID_PARAMS and error["message"].startswith("Unknown task no-such-job: ")
+    error = error_of(url, "tasks/cancel", {"taskId": finished}, LEGACY)
+    assert (error["code"], error["message"]) == (INVALID_PARAMS, f"Task {finished} has already finished")
+    error = error_of(url, "tasks/update", {"taskId": finished, "inputResponses": {}}, MODERN)
+    assert (error["code"], error["message"]) == (INVALID_PARAMS, "Komodo jobs never ask for input; nothing to update")
+
+
+def test_a_job_komodo_cannot_cancel_is_refused(mcp):
+    url, _ = mcp
+    deploy = rpc(url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "api-v2"}}, MODERN,
+                 extensions=False)["result"]["structuredContent"]["data"]
+    error = error_of(url, "tasks/cancel", {"taskId": deploy["job_id"]}, LEGACY)
+    assert (error["code"], error["message"]) == (INVALID_PARAMS, "Komodo cannot cancel a Deploy job")
+
+
+def test_without_the_extension_an_execute_call_answers_plainly(mcp):
+    url, _ = mcp
+    result = rpc(url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "redis-cache"}}, MODERN,
+                 extensions=False)["result"]
+    assert result["resultType"] == "complete" and "taskId" not in result
+    assert result["structuredContent"]["data"]["deployment_name"] == "redis-cache"
+
+
+def test_the_legacy_list_pages_by_cursor(mcp):
+    url, simulator = mcp
+    first = rpc(url, "tasks/list", {}, LEGACY)["result"]
+    assert len(first["tasks"]) == len(simulator.store.updates) and "nextCursor" not in first
+    assert rpc(url, "tasks/list", {"cursor": "not-a-page"}, LEGACY)["result"] == first
+    assert rpc(url, "tasks/list", {"cursor": "1"}, LEGACY)["result"] == {"tasks": []}
