@@ -35,13 +35,13 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                ["tests/test_client.py", "tests/test_status_table.py", "tests/test_client_decisions.py"]),
     "mapping": (["src/komodo_mcp/mapping/status.py", "src/komodo_mcp/mapping/envelope.py",
                  "src/komodo_mcp/mapping/common.py", "src/komodo_mcp/mapping/jobs.py",
-                 "src/komodo_mcp/mapping/logs.py"],
+                 "src/komodo_mcp/mapping/logs.py", "src/komodo_mcp/mapping/executions.py"],
                 ["tests/test_mapping.py", "tests/test_mapping_decisions.py"]),
     "confirm-registry": (["src/komodo_mcp/tools/_confirm.py", "src/komodo_mcp/tools/_registry.py"],
                          ["tests/test_confirmation.py", "tests/test_toolsets.py", "tests/test_registry_decisions.py"]),
     "redact-audit": (["src/komodo_mcp/redact.py", "src/komodo_mcp/audit.py"],
                      ["tests/test_mapping.py", "tests/test_audit.py", "tests/test_redact_decisions.py"]),
-    "tasks": (["src/komodo_mcp/tasks.py"], ["tests/test_tasks.py"]),
+    "tasks": (["src/komodo_mcp/tasks.py"], ["tests/test_tasks.py", "tests/test_tasks_decisions.py"]),
 }
 KILLED = {"killed", "timeout", "caught by type check"}  # the tests noticed the change
 

@@ -122,15 +122,24 @@ async def test_round_trips_and_refusals_are_reported_to_telemetry(monkeypatch):
 async def test_without_a_url_nothing_is_sent():
     komodo = ScriptedKomodo(answer({}))
     client = KomodoClient(settings_for(""), transport=httpx2.MockTransport(komodo))
-    with pytest.raises(Unreachable, match="No Komodo URL configured"):
+    with pytest.raises(Unreachable) as caught:
         await client.read("GetVersion")
-    assert komodo.requests == []
+    assert caught.value.message == "No Komodo URL configured (set KOMODO_URL or use --demo)"
+    assert caught.value.details == {"operation": "GetVersion"} and komodo.requests == []
 
 
 async def test_a_read_retries_with_doubling_jittered_backoff_capped_at_four_seconds(waits):
     komodo = ScriptedKomodo(*[failure(503)] * 7, answer({"version": "2.3.2"}))
     assert await komodo.client(retries=7).read("GetVersion") == {"version": "2.3.2"}
     assert waits == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 4.0] and len(komodo.requests) == 8
+
+
+async def test_each_retry_is_logged_with_its_wait_and_cause(waits, caplog):
+    komodo = ScriptedKomodo(failure(504, "Gateway Timeout"), answer({}))
+    with caplog.at_level("INFO", logger="komodo_mcp.client"):
+        await komodo.client().read("GetVersion")
+    assert [r.getMessage() for r in caplog.records if r.name == "komodo_mcp.client"] == [
+        "retrying read GetVersion in 0.10s after TIMEOUT_ERROR"]
 
 
 async def test_jitter_scales_the_backoff_between_half_and_one_and_a_half(waits, monkeypatch):
@@ -158,9 +167,9 @@ async def test_writes_and_executes_are_never_retried(waits, module):
 
 async def test_errors_that_a_retry_cannot_fix_are_not_retried(waits):
     komodo = ScriptedKomodo(failure(500, "Did not find any Deployment matching x"), answer({}))
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         await komodo.client().read("GetDeployment")
-    assert len(komodo.requests) == 1 and waits == []
+    assert len(komodo.requests) == 1 and waits == [] and caught.value.details["operation"] == "GetDeployment"
 
 
 async def test_komodos_rate_limit_is_waited_out_for_its_retry_after(waits):
@@ -283,8 +292,9 @@ async def test_a_rejected_jwt_is_renewed_once_per_call_in_password_mode():
     komodo = ScriptedKomodo(login(token), failure(401, "Invalid user credentials"), login(token),
                             failure(401, "Invalid user credentials"))
     client = komodo.client(api_key=None, api_secret=None, username="admin", password=SecretStr("pw-123"))
-    with pytest.raises(AuthError):
+    with pytest.raises(AuthError) as caught:
         await client.read("GetVersion")
+    assert caught.value.details["operation"] == "GetVersion"
     assert [path for path, _, _ in komodo.requests] == ["/auth/login", "/read", "/auth/login", "/read"]
     assert client.calls == 4
 
