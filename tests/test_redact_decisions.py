@@ -46,6 +46,8 @@ def test_credential_headers_are_masked_in_any_text():
     assert redact("headers {'x-api-secret': 'abc123', 'x-api-key': 'K_1'}") == \
         f"headers {{'x-api-secret': '{MASK}', 'x-api-key': '{MASK}'}}"
     assert redact("Authorization=tok3n rest") == f"Authorization={MASK} rest"
+    assert redact('{"authorization": "Bearer eyJ.a.b"}') == f'{{"authorization": "Bearer {MASK}"}}'
+    assert redact("authorization: bearer eyJ.a.b") == f"authorization: bearer {MASK}"
 
 
 def test_text_without_secrets_and_other_values_pass_unchanged():
