@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
 REPORT = ROOT / "docs" / "mutation-report.md"
 EQUIVALENTS = ROOT / "bench" / "mutation-equivalents.toml"
+GENERATED = "<!-- Everything below is written by bench/mutation.py; edit above this line. -->"
 
 # group: (modules to mutate, the unit test files that exercise them)
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
@@ -126,8 +127,11 @@ def report() -> str:
                 totals[key] += count[key]
             rows.append(_row(module.removeprefix("src/komodo_mcp/"), count, group))
     rows.append(_row("**all**", totals, ""))
-    return "\n".join([
-        "# Mutation report",
+    kept = REPORT.read_text().split(GENERATED)[0] if REPORT.exists() else "# Mutation report\n\n"
+    return kept + "\n".join([
+        GENERATED,
+        "",
+        "## Score",
         "",
         f"Measured at commit {commit()} on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with {MUTMUT}, by "
         "`bench/mutation.py` (which regenerates this file). Score = killed / (run − equivalent); a mutant whose "

@@ -82,7 +82,8 @@ async def test_a_call_posts_the_operation_and_its_params_with_the_api_key():
         ("/execute", {"type": "Deploy", "params": {"deployment": "api"}})]
     headers = komodo.requests[0][2]
     assert (headers["x-api-key"], headers["x-api-secret"]) == ("K_demo_admin_K", "S_demo_admin_secret_S")
-    assert headers["content-type"] == "application/json" and client.calls == 3
+    assert (headers["content-type"], headers["accept"]) == ("application/json", "application/json")
+    assert client.calls == 3
 
 
 class Counter:
@@ -225,8 +226,10 @@ async def test_a_non_json_error_body_is_kept_as_text():
 
 async def test_without_credentials_nothing_is_sent():
     komodo = ScriptedKomodo(answer({}))
-    with pytest.raises(AuthError, match="No Komodo credentials configured"):
+    with pytest.raises(AuthError) as caught:
         await komodo.client(api_key=None, api_secret=None).read("GetVersion")
+    assert caught.value.message == ("No Komodo credentials configured: set KOMODO_API_KEY and KOMODO_API_SECRET, "
+                                    "KOMODO_JWT, or KOMODO_USERNAME and KOMODO_PASSWORD")
     assert komodo.requests == []
 
 
@@ -509,12 +512,26 @@ def test_the_bucket_allows_its_burst_then_refills_at_the_rate():
     with pytest.raises(RateLimited) as caught:
         bucket.take()
     assert caught.value.retry_after == 2.0 and caught.value.details == {"limit_per_minute": 30, "burst": 2}
+    assert caught.value.message == "Rate limit exceeded"
     clock.now += 1.5
     with pytest.raises(RateLimited) as caught:
         bucket.take()
     assert caught.value.retry_after == 0.5
     clock.now += 0.5
     bucket.take()
+
+
+def test_the_wait_is_given_to_the_hundredth_of_a_second():
+    bucket = TokenBucket(per_minute=7, burst=1, clock=Clock())
+    bucket.take()
+    with pytest.raises(RateLimited) as caught:
+        bucket.take()
+    assert caught.value.retry_after == 8.57  # 60 / 7 seconds
+    fast = TokenBucket(per_minute=120, burst=1, clock=Clock())
+    fast.take()
+    with pytest.raises(RateLimited) as caught:
+        fast.take()
+    assert caught.value.details == {"limit_per_minute": 120, "burst": 1} and caught.value.retry_after == 0.5
 
 
 def test_the_bucket_never_holds_more_than_its_burst():
