@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -12,7 +14,7 @@ from komodo_mcp.client.errors import NotFound, RateLimited
 from komodo_mcp.mapping import status
 from komodo_mcp.mapping.common import (created_at, duration_range, env_mapping, human_duration, image_tag, iso, lines,
                                        tag_names)
-from komodo_mcp.mapping.envelope import error_body, error_result, komodo_error_body, ok
+from komodo_mcp.mapping.envelope import error_body, error_result, komodo_error_body, ok, utc_now_iso
 from komodo_mcp.mapping.executions import current_step, job_fields
 from komodo_mcp.mapping.jobs import bounded, job, job_error, plain
 from komodo_mcp.mapping.logs import log_output
@@ -120,6 +122,23 @@ def test_an_error_result_is_text_only():
 
 # Times, durations, config strings
 
+@pytest.fixture
+def far_from_utc(monkeypatch):
+    """A local zone fourteen hours ahead of UTC, so a time written in local time cannot pass for UTC."""
+    monkeypatch.setenv("TZ", "Etc/GMT-14")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_are_utc_whatever_the_local_zone(far_from_utc):
+    assert iso(START) == "2026-01-26T11:10:00Z"
+    before = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utc_now_iso()
+    assert before <= now <= datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_times():
     assert iso(None) is None and iso(START + 999.0) == "2026-01-26T11:10:00Z"
     assert created_at("not-an-id") is None and created_at(None) is None  # type: ignore[arg-type]
@@ -216,9 +235,16 @@ def test_a_finished_job_by_value():
 
 
 def test_a_running_job_has_no_outcome_yet():
-    running = job(update(success=False, logs=[{"stage": "Docker Pull", "success": True}]), "u1", None)
+    running = job(update(success=False, logs=[{"stage": "Docker Pull", "success": True},
+                                              {"stage": "Docker Run", "success": True, "start_ts": START,
+                                               "stderr": "pulling <b>layer</b>"}]), "u1", None)
     assert running.success is None and running.completed_at is None and running.duration is None
-    assert running.operator == "op-id" and running.version is None and running.logs[0].duration is None
+    assert running.operator == "op-id" and running.version is None
+    first, second = running.logs
+    assert (first.command, first.stdout, first.stderr, first.duration, first.started_at) == ("", "", "", None, None)
+    assert (second.stderr, second.duration, second.started_at) == ("pulling layer", None, "2026-01-26T11:10:00Z")
+    anonymous = {key: value for key, value in update().items() if key != "operator"}
+    assert job(anonymous, "u1", None).operator == ""
 
 
 # Log budgets
@@ -227,6 +253,11 @@ def test_a_log_that_fits_is_whole_with_its_stderr():
     out = log_output({"stdout": "a\nb", "stderr": "c"}, "deployment x", "last 3 lines", budget_chars=6)
     assert (out.log, out.lines, out.truncated, out.note) == ("a\nb\nc", 3, False, None)
     assert (out.resource, out.source) == ("deployment x", "last 3 lines")
+
+
+def test_each_kept_line_costs_its_length_and_a_newline():
+    out = log_output({"stdout": "a\nbb\ncc"}, "r", "s", budget_chars=7)
+    assert (out.log, out.lines) == ("bb\ncc", 2)
 
 
 def test_a_log_over_budget_keeps_the_newest_lines_and_says_what_was_cut():
@@ -249,6 +280,20 @@ def test_an_execution_that_has_not_reported_a_step_is_starting():
     assert started["success"] is None and started["logs"] == [] and started["timed_out"] is False
     assert fields(update(logs=[log("Docker Pull")]))["status"] == "running"
     assert fields(update(status="Queued"))["status"] == "pending"
+
+
+def test_a_started_execution_by_value():
+    assert fields(update(success=False)) == {
+        "job_id": "u1", "status": "starting", "operation": "Deploy", "started_at": "2026-01-26T11:10:00Z",
+        "steps": ["Docker Pull", "Docker Stop", "Docker Run"], "log_url": None, "estimated_duration": "unknown",
+        "message": "started", "ignored_options": [], "completed_at": None, "duration": None, "success": None,
+        "error": None, "logs": [], "timed_out": False}
+    assert job_fields(update(), "u1", "https://komodo/u1", "2-5 minutes", "m", ["force"], False)["log_url"] == \
+        "https://komodo/u1"
+
+
+def test_a_finished_execution_without_logs_has_no_steps():
+    assert fields(update(status="Complete", success=True, end_ts=START))["steps"] == []
 
 
 def test_a_finished_execution_reports_its_own_steps_and_outcome():
