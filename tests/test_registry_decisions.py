@@ -207,3 +207,13 @@ def test_only_a_destructive_tool_with_confirmation_on_takes_confirm(name, confir
     assert tool.description == SPEC_BY_NAME[name].description and tool.annotations.destructive_hint is (
         SPEC_BY_NAME[name].destructive)
     assert "$defs" not in tool.parameters and tool.output_schema is not None
+
+
+def test_confirmation_adds_only_the_confirm_argument_to_the_schema():
+    spec = SPEC_BY_NAME["komodo_execute_StopDeployment"]
+    confirming_schema = to_tool(spec, Settings(confirm=True)).parameters
+    plain_schema = to_tool(spec, Settings(confirm=False)).parameters
+    assert confirming_schema["properties"].pop("confirm") == {
+        "default": False, "description": "Only for clients that cannot ask the user: true once the user has agreed",
+        "title": "Confirm", "type": "boolean"}
+    assert confirming_schema == plain_schema and plain_schema["properties"]["id"]["description"]
