@@ -69,7 +69,9 @@ def prepare(group: str) -> Path:
     settings += ("\n[tool.mutmut]\nsource_paths = [\"src/komodo_mcp\"]\n"
                  f"only_mutate = {json.dumps(modules)}\n"
                  f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-                 f"pytest_add_cli_args = {json.dumps([arg for test in DESELECTED for arg in ('--deselect', test)])}\n")
+                 f"pytest_add_cli_args = {json.dumps([arg for test in DESELECTED for arg in ('--deselect', test)])}\n"
+                 # A mutant that makes a task wait forever would otherwise hold the one worker for minutes.
+                 "timeout_multiplier = 4.0\n")
     (scratch / "pyproject.toml").write_text(settings)
     return scratch
 
