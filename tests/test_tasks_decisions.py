@@ -87,14 +87,6 @@ def test_a_job_komodo_cannot_cancel_is_refused(mcp):
     assert (error["code"], error["message"]) == (INVALID_PARAMS, "Komodo cannot cancel a Deploy job")
 
 
-def test_without_the_extension_an_execute_call_answers_plainly(mcp):
-    url, _ = mcp
-    result = rpc(url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "redis-cache"}}, MODERN,
-                 extensions=False)["result"]
-    assert result["resultType"] == "complete" and "taskId" not in result
-    assert result["structuredContent"]["data"]["deployment_name"] == "redis-cache"
-
-
 def test_the_legacy_list_pages_by_cursor(mcp):
     url, simulator = mcp
     first = rpc(url, "tasks/list", {}, LEGACY)["result"]
