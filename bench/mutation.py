@@ -120,7 +120,7 @@ def commit() -> str:
 def report() -> str:
     equivalents: dict[str, str] = tomllib.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.exists() else {}
     rows, equivalent_lines, survivor_lines = [], [], []
-    totals = dict.fromkeys(("run", "killed", "survived", "equivalent", "no tests"), 0)
+    totals = dict.fromkeys(("mutants", "killed", "survived", "equivalent", "no tests", "not run"), 0)
     for group in GROUPS:
         by_module = results(group)
         shown = diffs(group, {mutant: module for module, statuses in by_module.items()
@@ -128,8 +128,10 @@ def report() -> str:
         for module, statuses in by_module.items():
             count = dict.fromkeys(totals, 0)
             for mutant, status in statuses.items():
-                count["run"] += 1
-                if status in KILLED:
+                count["mutants"] += 1
+                if status == "not checked":  # a run stopped before this mutant's turn
+                    count["not run"] += 1
+                elif status in KILLED:
                     count["killed"] += 1
                 elif mutant in equivalents:
                     count["equivalent"] += 1
@@ -148,12 +150,12 @@ def report() -> str:
         "## Score",
         "",
         f"Measured at commit {commit()} on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with {MUTMUT}, by "
-        "`bench/mutation.py` (which regenerates this file). Score = killed / (run − equivalent); a mutant whose "
-        "function no selected test calls counts as not killed. Equivalent mutants are reviewed in "
-        "`bench/mutation-equivalents.toml`.",
+        "`bench/mutation.py` (which regenerates this file). Score = killed / (mutants − equivalent − not run); a "
+        "mutant whose function no selected test calls counts as not killed; \"not run\" are mutants a stopped run "
+        "did not reach. Equivalent mutants are reviewed in `bench/mutation-equivalents.toml`.",
         "",
-        "| module | group (test files) | run | killed | survived | no tests | equivalent | score |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| module | group (test files) | mutants | killed | survived | no tests | equivalent | not run | score |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *rows,
         "",
         "## Surviving mutants",
@@ -168,11 +170,11 @@ def report() -> str:
 
 
 def _row(module: str, count: dict[str, int], group: str) -> str:
-    judged = count["run"] - count["equivalent"]
+    judged = count["mutants"] - count["equivalent"] - count["not run"]
     score = f"{100 * count['killed'] / judged:.1f} %" if judged else "–"
     tests = ", ".join(Path(t).name for t in GROUPS[group][1]) if group else ""
-    return (f"| {module} | {tests} | {count['run']} | {count['killed']} | {count['survived']} | "
-            f"{count['no tests']} | {count['equivalent']} | {score} |")
+    return (f"| {module} | {tests} | {count['mutants']} | {count['killed']} | {count['survived']} | "
+            f"{count['no tests']} | {count['equivalent']} | {count['not run']} | {score} |")
 
 
 def main(argv: list[str]) -> None:
