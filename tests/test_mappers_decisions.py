@@ -5,11 +5,130 @@ from __future__ import annotations
 
 import pytest
 
-from komodo_mcp.mapping.deployments import health, history_entry, uptime_of
-from komodo_mcp.mapping.servers import hardware, host_and_port, metrics, provider
-from komodo_mcp.mapping.stacks import compose_content, compose_file, running_services, service_info, top_level_keys
+from komodo_mcp.mapping.deployments import deployment_detail, deployment_item, health, history_entry, uptime_of
+from komodo_mcp.mapping.servers import hardware, host_and_port, metrics, provider, server_detail, server_item
+from komodo_mcp.mapping.stacks import (compose_content, compose_file, running_services, service_info, stack_detail,
+                                       stack_item, top_level_keys)
 
 START = 1_769_425_800_000  # 2026-01-26T11:10:00Z
+OBJECT_ID = f"{START // 1000:08x}" + "0" * 16  # created at START
+
+
+# Whole items and details, by value
+
+DEPLOYMENT = {"id": OBJECT_ID, "name": "api", "tags": ["t1", "t2"], "info": {
+    "state": "running", "status": "Up 2 hours (healthy)", "image": "ghcr.io/acme/api:1.4", "server_id": "s1",
+    "server_name": "web-1", "update_available": True}}
+DEPLOYMENT_CONFIG = {"updated_at": START + 60_000, "config": {
+    "ports": "8080:80\n", "volumes": ["/data:/data"], "environment": "A=1\nDB_PASSWORD=x", "network": "bridge",
+    "restart": "unless-stopped"}}
+DEPLOYMENT_FIELDS = {
+    "id": OBJECT_ID, "name": "api", "tags": ["prod", "t2"], "createdAt": "2026-01-26T11:10:00Z",
+    "updatedAt": "2026-01-26T11:11:00Z", "server_id": "s1", "server_name": "web-1", "status": "running",
+    "state": "running", "container_status": "Up 2 hours (healthy)", "image": "ghcr.io/acme/api:1.4", "tag": "1.4",
+    "ports": ["8080:80"], "volumes": ["/data:/data"], "env": {"A": "1", "DB_PASSWORD": "********"},
+    "network": "bridge", "restart_policy": "unless-stopped", "health_check": None, "update_available": True,
+    "lastDeployedAt": None}
+
+
+def test_a_deployment_item_by_value():
+    assert deployment_item(DEPLOYMENT, DEPLOYMENT_CONFIG, {"t1": "prod"}, False).model_dump() == DEPLOYMENT_FIELDS
+
+
+def test_a_bare_deployment_item_takes_komodos_defaults():
+    bare = deployment_item({"id": "x", "name": "n", "tags": [], "info": {"state": "not_deployed"}}, None, {}, False)
+    assert bare.model_dump() == {
+        "id": "x", "name": "n", "tags": [], "createdAt": None, "updatedAt": None, "server_id": "",
+        "server_name": None, "status": "stopped", "state": "not_deployed", "container_status": None, "image": "",
+        "tag": None, "ports": [], "volumes": [], "env": {}, "network": "host", "restart_policy": "no",
+        "health_check": None, "update_available": False, "lastDeployedAt": None}
+
+
+def test_a_deployment_detail_by_value():
+    history = [{"id": "u2", "start_ts": START + 5_000, "status": "InProgress", "operator": "o"},
+               {"id": "u1", "start_ts": START, "end_ts": START + 1_000, "status": "Complete", "success": True,
+                "operator": "o"}]
+    stats = {"cpu_perc": "1%", "mem_usage": "10MiB / 1GiB", "mem_perc": "1%", "net_io": "1kB / 2kB",
+             "block_io": "0B / 0B", "pids": "3"}
+    detail = deployment_detail(DEPLOYMENT_CONFIG, DEPLOYMENT, {"t1": "prod"}, True, container={"id": "c1"},
+                               stats=stats, history=history, notes=["n"])
+    assert detail.model_dump() == DEPLOYMENT_FIELDS | {
+        "env": {"A": "1", "DB_PASSWORD": "x"}, "lastDeployedAt": "2026-01-26T11:10:00Z", "container_id": "c1",
+        "metrics": {"cpu_usage": "1%", "memory_usage": "10MiB / 1GiB", "memory_percent": "1%",
+                    "network_io": "1kB / 2kB", "block_io": "0B / 0B", "pids": "3", "uptime": "2 hours"},
+        "health": {"status": "healthy", "last_check": None, "checks_passed": None, "checks_failed": None},
+        "deployment_history": [
+            {"job_id": "u2", "version": None, "deployed_at": "2026-01-26T11:10:05Z", "deployed_by": "o",
+             "status": "running", "duration": None},
+            {"job_id": "u1", "version": None, "deployed_at": "2026-01-26T11:10:00Z", "deployed_by": "o",
+             "status": "success", "duration": "1s"}],
+        "notes": ["n"]}
+    bare = deployment_detail({"config": {}, "updated_at": 0}, DEPLOYMENT, {}, False, container=None, stats=None, history=[], notes=[])
+    assert (bare.container_id, bare.metrics, bare.lastDeployedAt, bare.updatedAt) == (None, None, None, None)
+
+
+SERVER = {"id": OBJECT_ID, "name": "web-1", "tags": ["t1"], "info": {
+    "state": "NotOk", "address": "", "external_address": "https://10.0.0.5:8120", "region": "eu-central-1",
+    "err": {"error": "connection refused"}}}
+SERVER_FIELDS = {
+    "id": OBJECT_ID, "name": "web-1", "tags": ["provider:hetzner"], "createdAt": "2026-01-26T11:10:00Z",
+    "updatedAt": "2026-01-26T11:10:00Z", "host": "10.0.0.5", "port": 8120, "status": "error", "state": "NotOk",
+    "region": "eu-central-1", "provider": "hetzner", "description": "front"}
+
+
+def test_a_server_item_and_detail_by_value():
+    tags, full = {"t1": "provider:hetzner"}, {"updated_at": START, "description": "front"}
+    assert server_item(SERVER, full, tags).model_dump() == SERVER_FIELDS
+    detail = server_detail(full, SERVER, tags, stats=None, system=None, deployments=[{"id": "d1", "name": "api"}],
+                           alerts=[], notes=["x"])
+    assert detail.model_dump() == SERVER_FIELDS | {
+        "config": {"memory": None, "cpu": None, "disk": None, "os": None}, "metrics": None, "deployments": ["d1"],
+        "deployment_names": ["api"], "alerts": [], "error": "connection refused", "notes": ["x"]}
+    reachable = server_detail(full, {**SERVER, "info": {"state": "Ok", "address": "https://h"}}, {},
+                              stats={"cpu_perc": 5, "mem_used_gb": 1, "mem_total_gb": 2}, system=None, deployments=[],
+                              alerts=[], notes=[])
+    assert reachable.error is None and reachable.metrics.cpu_usage == "5%" and reachable.host == "h"
+
+
+def test_a_bare_server_item():
+    assert server_item({"id": "s", "name": "n", "tags": [], "info": {"state": "Ok"}}, None, {}).model_dump() == {
+        "id": "s", "name": "n", "tags": [], "createdAt": None, "updatedAt": None, "host": None, "port": None,
+        "status": "running", "state": "Ok", "region": "", "provider": "self-hosted", "description": ""}
+
+
+STACK = {"id": OBJECT_ID, "name": "app", "tags": ["t1"], "info": {
+    "state": "unhealthy", "status": "1 running, 1 restarting", "server_id": "s1", "server_name": "web-1",
+    "services": [{"service": "web"}, {"service": "db"}]}}
+STACK_CONFIG = {"updated_at": START, "info": {}, "config": {
+    "file_contents": "networks:\n  front: {}\nvolumes:\n  data: {}\n", "repo": "", "branch": "main"}}
+STACK_FIELDS = {
+    "id": OBJECT_ID, "name": "app", "tags": ["t1"], "createdAt": "2026-01-26T11:10:00Z",
+    "updatedAt": "2026-01-26T11:10:00Z", "server_id": "s1", "server_name": "web-1", "status": "active",
+    "state": "unhealthy", "services": ["web", "db"], "service_count": 2, "running_services": 1,
+    "compose_file": "compose.yaml (defined in Komodo)"}
+
+
+def test_a_stack_item_and_detail_by_value():
+    assert stack_item(STACK, STACK_CONFIG, {}).model_dump() == STACK_FIELDS
+    services = [{"service": "web", "state": "running", "image": "nginx", "container": {"name": "c", "ports": []}}]
+    detail = stack_detail(STACK_CONFIG, STACK, {}, services, "the compose", ["n"])
+    assert detail.model_dump() == STACK_FIELDS | {
+        "services": [{"name": "web", "status": "running", "image": "nginx", "ports": [], "replicas": 1,
+                      "container": "c"}],
+        "networks": ["front"], "volumes": ["data"], "compose_content": "the compose", "repo": None, "branch": "main",
+        "notes": ["n"]}
+    from_repo = stack_detail({"config": {"repo": "org/app", "branch": ""}, "updated_at": 0}, STACK, {}, [], None, [])
+    assert (from_repo.repo, from_repo.branch, from_repo.networks) == ("org/app", None, [])
+
+
+def test_a_bare_stack_item():
+    assert stack_item({"id": "s", "name": "n", "tags": [], "info": {"state": "down"}}, None, {}).model_dump() == {
+        "id": "s", "name": "n", "tags": [], "createdAt": None, "updatedAt": None, "server_id": "", "server_name": None,
+        "status": "inactive", "state": "down", "services": [], "service_count": 0, "running_services": 0,
+        "compose_file": None}
+
+
+# Single decisions
 
 
 @pytest.mark.parametrize(("state", "status_line", "expected"), [
