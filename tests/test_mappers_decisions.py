@@ -45,7 +45,8 @@ def test_a_bare_deployment_item_takes_komodos_defaults():
 
 
 def test_a_deployment_detail_by_value():
-    history = [{"id": "u2", "start_ts": START + 5_000, "status": "InProgress", "operator": "o"},
+    history = [{"id": "u3", "start_ts": START + 9_000, "status": "Complete", "success": False, "operator": "o"},
+               {"id": "u2", "start_ts": START + 5_000, "status": "InProgress", "operator": "o"},
                {"id": "u1", "start_ts": START, "end_ts": START + 1_000, "status": "Complete", "success": True,
                 "operator": "o"}]
     stats = {"cpu_perc": "1%", "mem_usage": "10MiB / 1GiB", "mem_perc": "1%", "net_io": "1kB / 2kB",
@@ -58,6 +59,8 @@ def test_a_deployment_detail_by_value():
                     "network_io": "1kB / 2kB", "block_io": "0B / 0B", "pids": "3", "uptime": "2 hours"},
         "health": {"status": "healthy", "last_check": None, "checks_passed": None, "checks_failed": None},
         "deployment_history": [
+            {"job_id": "u3", "version": None, "deployed_at": "2026-01-26T11:10:09Z", "deployed_by": "o",
+             "status": "failed", "duration": None},
             {"job_id": "u2", "version": None, "deployed_at": "2026-01-26T11:10:05Z", "deployed_by": "o",
              "status": "running", "duration": None},
             {"job_id": "u1", "version": None, "deployed_at": "2026-01-26T11:10:00Z", "deployed_by": "o",
@@ -65,6 +68,15 @@ def test_a_deployment_detail_by_value():
         "notes": ["n"]}
     bare = deployment_detail({"config": {}, "updated_at": 0}, DEPLOYMENT, {}, False, container=None, stats=None, history=[], notes=[])
     assert (bare.container_id, bare.metrics, bare.lastDeployedAt, bare.updatedAt) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(("state", "status_line", "expected"), [
+    ("unhealthy", "Up 1 minute", "unhealthy"), ("running", "Up 5 seconds (health: starting)", "starting")])
+def test_a_deployment_detail_reads_health_from_both_state_and_status_line(state, status_line, expected):
+    item = {**DEPLOYMENT, "info": {**DEPLOYMENT["info"], "state": state, "status": status_line}}
+    detail = deployment_detail({"config": {}, "updated_at": 0}, item, {}, False, container=None, stats=None,
+                               history=[], notes=[])
+    assert detail.health.status == expected
 
 
 SERVER = {"id": OBJECT_ID, "name": "web-1", "tags": ["t1"], "info": {
@@ -84,10 +96,13 @@ def test_a_server_item_and_detail_by_value():
     assert detail.model_dump() == SERVER_FIELDS | {
         "config": {"memory": None, "cpu": None, "disk": None, "os": None}, "metrics": None, "deployments": ["d1"],
         "deployment_names": ["api"], "alerts": [], "error": "connection refused", "notes": ["x"]}
-    reachable = server_detail(full, {**SERVER, "info": {"state": "Ok", "address": "https://h"}}, {},
-                              stats={"cpu_perc": 5, "mem_used_gb": 1, "mem_total_gb": 2}, system=None, deployments=[],
-                              alerts=[], notes=[])
+    reachable = server_detail({"updated_at": START}, {**SERVER, "tags": [], "info": {
+        "state": "Ok", "address": "https://h", "region": "us-east-1"}}, {},
+        stats={"cpu_perc": 5, "mem_used_gb": 1, "mem_total_gb": 2}, system={"core_count": 4}, deployments=[],
+        alerts=[], notes=[])
     assert reachable.error is None and reachable.metrics.cpu_usage == "5%" and reachable.host == "h"
+    assert (reachable.provider, reachable.description) == ("aws", "")
+    assert reachable.config.model_dump() == {"memory": "2GB", "cpu": "4 cores", "disk": None, "os": None}
 
 
 def test_a_bare_server_item():
@@ -117,6 +132,8 @@ def test_a_stack_item_and_detail_by_value():
                       "container": "c"}],
         "networks": ["front"], "volumes": ["data"], "compose_content": "the compose", "repo": None, "branch": "main",
         "notes": ["n"]}
+    running = stack_item({**STACK, "info": {**STACK["info"], "state": "running", "status": None}}, None, {})
+    assert running.running_services == 2
     from_repo = stack_detail({"config": {"repo": "org/app", "branch": ""}, "updated_at": 0}, STACK, {}, [], None, [])
     assert (from_repo.repo, from_repo.branch, from_repo.networks) == ("org/app", None, [])
 
@@ -183,7 +200,11 @@ def test_server_metrics_by_value():
                      "network_egress_bytes": 1_000.0, "disk_used_gb": 1.0, "disk_total_gb": 2.0})
     assert (rates.network_in, rates.network_out, rates.disk_usage, rates.load_average) == (
         "3.0GB/s", "1.0KB/s", "1GB / 2GB", None)
-    assert metrics({"cpu_perc": 1, "mem_used_gb": 1, "mem_total_gb": 1}).disk_usage == "0GB / 0GB"
+    bare = metrics({"cpu_perc": 1, "mem_used_gb": 1, "mem_total_gb": 1})
+    assert (bare.disk_usage, bare.network_in, bare.network_out) == ("0GB / 0GB", "0B/s", "0B/s")
+    exact = metrics({"cpu_perc": 1, "mem_used_gb": 1, "mem_total_gb": 1, "network_ingress_bytes": 1e9,
+                     "network_egress_bytes": 1e6})
+    assert (exact.network_in, exact.network_out) == ("1.0GB/s", "1.0MB/s")
 
 
 def test_server_hardware_by_value():
@@ -193,7 +214,8 @@ def test_server_hardware_by_value():
     assert hardware({"core_count": 2}, None).model_dump() == {"memory": None, "cpu": "2 cores", "disk": None,
                                                                 "os": None}
     assert hardware(None, None).model_dump() == {"memory": None, "cpu": None, "disk": None, "os": None}
-    assert hardware({}, {"mem_total_gb": 4.0}).cpu is None
+    assert hardware({}, {"mem_total_gb": 4.0}).model_dump() == {"memory": "4GB", "cpu": None, "disk": None,
+                                                                 "os": None}
 
 
 @pytest.mark.parametrize(("state", "status_line", "count", "expected"), [
@@ -212,10 +234,13 @@ def test_compose_file(config, expected):
 
 
 def test_top_level_keys_skip_comments_quotes_and_nested_keys():
-    compose = ("networks:\n  # a comment\n\n  'front':\n    driver: bridge\n  \"back\": {}\n"
-               "services:\n  web:\n    networks: [front]\n")
-    assert top_level_keys(compose, "networks") == ["front", "back"]
-    assert top_level_keys(compose, "volumes") == []
+    compose = ("networks:\n  # see: the docs\n\n  'front':\n    driver: bridge\n# a note: between entries\n"
+               "  \"back\": {}\n  X-net: {driver: overlay}\nservices:\n  web:\n    networks: [front]\n"
+               "volumes: # docs: compose volumes\n  data:\n")
+    assert top_level_keys(compose, "networks") == ["front", "back", "X-net"]
+    assert top_level_keys(compose, "volumes") == ["data"]
+    assert top_level_keys(compose, "configs") == []
+    assert top_level_keys("networks:\n front: {}\n back:\n", "networks") == ["front", "back"]  # one-space indent
 
 
 def test_a_stack_service_by_value():
