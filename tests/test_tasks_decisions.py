@@ -3,12 +3,18 @@ refuse (unknown task, finished job, a job Komodo cannot cancel, input that Komod
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
 from typing import Any, Iterator
 
+import httpx2
 import pytest
+from mcp.shared.exceptions import MCPError
 
-from komodo_mcp.tasks import INVALID_PARAMS, is_task_tool, task_fields
+from komodo_mcp.tasks import INVALID_PARAMS, CursorParams, KomodoTasks, TaskIdParams, is_task_tool, task_fields
+from komodo_mcp.tools._context import App
 
+from .test_client_decisions import ScriptedKomodo, failure
 from .test_tasks import serve_mcp
 from .wire import LEGACY, MODERN, rpc
 
@@ -93,3 +99,62 @@ def test_the_legacy_list_pages_by_cursor(mcp):
     assert len(first["tasks"]) == len(simulator.store.updates) and "nextCursor" not in first
     assert rpc(url, "tasks/list", {"cursor": "not-a-page"}, LEGACY)["result"] == first
     assert rpc(url, "tasks/list", {"cursor": "1"}, LEGACY)["result"] == {"tasks": []}
+
+
+# tasks/* against a scripted Komodo: what each answer is made of
+
+BUILD_JOB = {"_id": {"$oid": "j1"}, "id": "j1", "operation": "RunBuild", "status": "InProgress", "start_ts": START,
+             "target": {"type": "Build", "id": "b1"}, "logs": []}
+
+
+def komodo_answering(answers: dict[str, Any]) -> ScriptedKomodo:
+    """Answers by operation; a list is answered one item per call, its last item repeating."""
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        operation = json.loads(request.content)["type"]
+        value = answers[operation]
+        if isinstance(value, list):
+            value = value.pop(0) if len(value) > 1 else value[0]
+        return value if isinstance(value, httpx2.Response) else httpx2.Response(200, json=value)
+    return ScriptedKomodo(answer)
+
+
+def request_context(komodo: ScriptedKomodo, version: str) -> Any:
+    client = komodo.client()
+    return SimpleNamespace(lifespan_context=App(komodo=client, settings=client.settings), protocol_version=version)
+
+
+@pytest.mark.anyio
+async def test_a_refused_cancel_carries_komodos_error():
+    komodo = komodo_answering({"GetUpdate": BUILD_JOB, "CancelBuild": failure(500, "No build in progress")})
+    with pytest.raises(MCPError) as caught:
+        await KomodoTasks().cancel(request_context(komodo, LEGACY), TaskIdParams(taskId="j1"))
+    error = caught.value.error
+    assert (error.code, error.message) == (INVALID_PARAMS, "No build in progress")
+    assert error.data["code"] == "CONFLICT" and error.data["error"] == "No build in progress"
+    assert [body for _, body, _ in komodo.requests][1] == {"type": "CancelBuild", "params": {"build": "b1"}}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("version", [LEGACY, MODERN])
+async def test_a_cancel_waits_for_komodo_to_stop_the_job(version):
+    stopped = {**BUILD_JOB, "status": "Complete", "success": False, "end_ts": START + 3_000,
+               "logs": [{"stage": "Build", "success": False, "stderr": "Build cancelled", "end_ts": START + 3_000}]}
+    komodo = komodo_answering({"GetUpdate": [BUILD_JOB, BUILD_JOB, BUILD_JOB, stopped],
+                               "CancelBuild": {"_id": {"$oid": "c1"}}})
+    answer = await KomodoTasks().cancel(request_context(komodo, version), TaskIdParams(taskId="j1"))
+    if version == MODERN:
+        assert answer == {"resultType": "complete"}
+    else:
+        assert (answer["taskId"], answer["status"], answer["lastUpdatedAt"]) == ("j1", "cancelled",
+                                                                                 "2026-01-26T11:10:03Z")
+    assert sum(body["type"] == "GetUpdate" for _, body, _ in komodo.requests) == 4
+
+
+@pytest.mark.anyio
+async def test_the_legacy_list_reads_one_komodo_page_and_offers_the_next():
+    listed = {**BUILD_JOB, "status": "Complete", "success": True}
+    komodo = komodo_answering({"ListUpdates": {"updates": [listed], "next_page": 3}})
+    answer = await KomodoTasks().list(request_context(komodo, LEGACY), CursorParams(cursor="2"))
+    assert komodo.requests[0][1] == {"type": "ListUpdates", "params": {"query": {}, "page": 2}}
+    assert answer["nextCursor"] == "3" and answer["tasks"][0]["status"] == "completed"
+    assert answer["tasks"][0]["pollInterval"] == 1_000 and "pollIntervalMs" not in answer["tasks"][0]
