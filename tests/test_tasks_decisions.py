@@ -101,6 +101,15 @@ def test_the_legacy_list_pages_by_cursor(mcp):
     assert rpc(url, "tasks/list", {"cursor": "1"}, LEGACY)["result"] == {"tasks": []}
 
 
+def test_a_task_result_is_the_tool_result_as_text_and_structure(mcp):
+    url, _ = mcp
+    created = rpc(url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "redis-cache"}, "task": {}},
+                  LEGACY)["result"]["task"]
+    result = rpc(url, "tasks/result", {"taskId": created["taskId"]}, LEGACY)["result"]
+    assert result["content"] == [{"type": "text", "text": json.dumps(result["structuredContent"], indent=2)}]
+    assert result["isError"] is False and result["structuredContent"]["data"]["job_id"] == created["taskId"]
+
+
 # tasks/* against a scripted Komodo: what each answer is made of
 
 BUILD_JOB = {"_id": {"$oid": "j1"}, "id": "j1", "operation": "RunBuild", "status": "InProgress", "start_ts": START,
