@@ -15,7 +15,7 @@ from komodo_mcp.tasks import INVALID_PARAMS, CursorParams, KomodoTasks, TaskIdPa
 from komodo_mcp.tools._context import App
 
 from .test_client_decisions import ScriptedKomodo, failure
-from .test_tasks import serve_mcp
+from .test_tasks import serve_mcp, until_done
 from .wire import LEGACY, MODERN, rpc
 
 START = 1_769_425_800_000  # 2026-01-26T11:10:00Z
@@ -108,6 +108,19 @@ def test_a_task_result_is_the_tool_result_as_text_and_structure(mcp):
     result = rpc(url, "tasks/result", {"taskId": created["taskId"]}, LEGACY)["result"]
     assert result["content"] == [{"type": "text", "text": json.dumps(result["structuredContent"], indent=2)}]
     assert result["isError"] is False and result["structuredContent"]["data"]["job_id"] == created["taskId"]
+
+
+def test_tasks_get_answers_in_each_generations_shape(mcp):
+    url, _ = mcp
+    created = rpc(url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "redis-cache"}},
+                  MODERN)["result"]
+    done = until_done(url, created["taskId"], MODERN)
+    assert (done["taskId"], done["status"], done["resultType"]) == (created["taskId"], "completed", "complete")
+    assert done["result"]["resultType"] == "complete"
+    assert done["result"]["structuredContent"]["data"]["job_id"] == created["taskId"]
+    legacy = rpc(url, "tasks/get", {"taskId": created["taskId"]}, LEGACY)["result"]
+    assert legacy["taskId"] == created["taskId"] and legacy["status"] == "completed"
+    assert legacy["pollInterval"] == 1_000 and "pollIntervalMs" not in legacy and "resultType" not in legacy
 
 
 # tasks/* against a scripted Komodo: what each answer is made of
