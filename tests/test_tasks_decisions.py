@@ -123,6 +123,15 @@ def test_tasks_get_answers_in_each_generations_shape(mcp):
     assert legacy["pollInterval"] == 1_000 and "pollIntervalMs" not in legacy and "resultType" not in legacy
 
 
+def test_a_failed_task_carries_a_json_rpc_error_with_the_result(mcp):
+    url, _ = mcp
+    created = rpc(url, "tools/call", {"name": "komodo_execute_Build", "arguments": {"id": "web-build"}},
+                  MODERN)["result"]
+    failed = until_done(url, created["taskId"], MODERN)
+    assert failed["status"] == "failed" and failed["error"]["code"] == -32000
+    assert failed["error"]["message"] == failed["error"]["data"]["data"]["error"]["message"]
+
+
 # tasks/* against a scripted Komodo: what each answer is made of
 
 BUILD_JOB = {"_id": {"$oid": "j1"}, "id": "j1", "operation": "RunBuild", "status": "InProgress", "start_ts": START,
