@@ -178,6 +178,7 @@ async def test_a_cancel_waits_for_komodo_to_stop_the_job(version):
     else:
         assert (answer["taskId"], answer["status"], answer["lastUpdatedAt"]) == ("j1", "cancelled",
                                                                                  "2026-01-26T11:10:03Z")
+        assert answer["pollInterval"] == 1_000 and "pollIntervalMs" not in answer
     assert sum(body["type"] == "GetUpdate" for _, body, _ in komodo.requests) == 4
 
 
