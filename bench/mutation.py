@@ -111,10 +111,13 @@ def diffs(group: str, mutants: dict[str, str]) -> dict[str, str]:
 
 
 def commit() -> str:
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "tests"], cwd=ROOT, capture_output=True,
-                           text=True).stdout
-    return head.strip() + (" (with uncommitted changes)" if dirty.strip() else "")
+    """The commit whose src/ was mutated: the last one that changed src/, and whether the work tree differs."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "src", "tests")
+    return (f"{git('log', '-1', '--format=%h', '--', 'src')} (src/), HEAD {git('rev-parse', '--short', 'HEAD')}"
+            + (" with uncommitted changes" if dirty else ""))
 
 
 def report() -> str:
