@@ -13,7 +13,9 @@ MASK = "********"
 # Environment keys whose values are credentials (DB_PASSWORD, API_TOKEN, AWS_SECRET_ACCESS_KEY, NPM_AUTH, …).
 SECRET_KEY = re.compile(r"PASS(WORD|WD)?|SECRET|TOKEN|(^|_)KEY$|API_?KEY|PRIVATE|CREDENTIAL|AUTH", re.IGNORECASE)
 _SECRET_VALUES: set[str] = set()
-_HEADER = re.compile(r"(x-api-secret|x-api-key|authorization)(['\"]?\s*[:=]\s*['\"]?)([^'\",\s}]+)", re.IGNORECASE)
+# The value after an optional auth scheme: "authorization: Bearer <token>" masks the token, not the word Bearer.
+_HEADER = re.compile(r"(x-api-secret|x-api-key|authorization)(['\"]?\s*[:=]\s*['\"]?(?:Bearer\s+)?)([^'\",\s}]+)",
+                     re.IGNORECASE)
 # `KEY=value`, `KEY: value`, `"KEY": "value"`, `KEY = "va\"lue"` anywhere in a text (env lines, compose
 # `environment:` blocks in either form, TOML, JSON in a trace). The value is a quoted string (escapes included)
 # or a run up to a separator. Keys (and URL schemes) start only at a word's start: linear time on long words.

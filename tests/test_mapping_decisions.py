@@ -1,0 +1,322 @@
+"""The mapping's decisions by value: status tables and their defaults, envelopes, times and durations, jobs and their
+errors, log budgets and execute results (what an assistant reads for a job that has not reported a step yet)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from komodo_mcp.client.errors import NotFound, RateLimited
+from komodo_mcp.mapping import status
+from komodo_mcp.mapping.common import (created_at, duration_range, env_mapping, human_duration, image_tag, iso, lines,
+                                       tag_names)
+from komodo_mcp.mapping.envelope import error_body, error_result, komodo_error_body, ok, utc_now_iso
+from komodo_mcp.mapping.executions import current_step, job_fields
+from komodo_mcp.mapping.jobs import bounded, job, job_error, plain
+from komodo_mcp.mapping.logs import log_output
+from komodo_mcp.redact import MASK
+
+ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+START = 1_769_425_800_000  # 2026-01-26T11:10:00Z
+
+
+# Status tables: what an unknown or missing Komodo state becomes
+
+def test_states_komodo_may_add_later_fall_back_to_the_cautious_status():
+    assert status.server_status("Rebooting") == "error" and status.server_status("") == "error"
+    assert status.deployment_status("migrating") == "failed" and status.deployment_status("") == "failed"
+    assert status.stack_status("migrating") == "inactive" and status.stack_status("") == "inactive"
+    assert status.build_status("Queued") == "pending" and status.build_status("") == "pending"
+    assert status.repo_status("Exploded") == "unknown" and status.repo_status("") == "unknown"
+
+
+@pytest.mark.parametrize(("state", "expected"), [("Ok", "connected"), ("Cloning", "syncing"), ("Pulling", "syncing"),
+                                                 ("Building", "syncing"), ("Failed", "error"), ("Unknown", "unknown")])
+def test_repo_status(state, expected):
+    assert status.repo_status(state) == expected
+
+
+@pytest.mark.parametrize(("git_provider", "expected"), [
+    ("http://gitlab.com", "gitlab"), ("GitHub.com", "github"), ("https://bitbucket.org/team", "bitbucket"),
+    ("https://github.com.evil.example", "other"), ("", "other")])
+def test_repo_provider_reads_the_host_only(git_provider, expected):
+    assert status.repo_provider(git_provider) == expected
+
+
+def test_a_schedule_needs_both_the_flag_and_an_expression():
+    assert status.procedure_trigger({"schedule_enabled": True, "schedule": ""}) == "manual"
+    assert status.procedure_trigger({"schedule_enabled": True, "schedule": "",
+                                     "webhook_enabled": True, "webhook_secret": "s"}) == "webhook"
+    assert status.procedure_trigger({"webhook_enabled": False, "webhook_secret": "s"}) == "manual"
+
+
+@pytest.mark.parametrize("script", ["post(DISCORD_URL)", "ntfy.send('x')", "pushover()", "call(WEBHOOK)",
+                                    "komodo.sendAlert({})", "SLACK"])
+def test_scripts_that_notify_are_notifications(script):
+    assert status.action_type(script) == "notification"
+
+
+def test_scripts_that_call_an_api_without_notifying():
+    assert status.action_type("await FETCH('https://example.com')") == "api"
+    assert status.action_type("await Komodo.read('ListServers', {})") == "api"
+    assert status.action_type("komodo_x = 1") == "script"
+
+
+@pytest.mark.parametrize("alert_type", status.FAILURE_ALERT_TYPES)
+def test_every_failure_alert_is_an_error_whatever_its_level(alert_type):
+    assert status.alert_severity("OK", alert_type) == "error"
+
+
+def test_an_unknown_alert_level_is_a_warning():
+    assert status.alert_severity("SEVERE", "ServerCpu") == "warning"
+
+
+@pytest.mark.parametrize(("severity", "level"), [("info", "OK"), ("warning", "WARNING"), ("critical", "CRITICAL")])
+def test_severity_queries_leave_failures_to_error(severity, level):
+    assert status.severity_query(severity) == {"level": level,
+                                               "data.type": {"$nin": list(status.FAILURE_ALERT_TYPES)}}
+
+
+@pytest.mark.parametrize(("update", "expected"), [
+    ({}, "running"), ({"status": "Paused"}, "running"),
+    ({"status": "Complete", "success": False, "logs": [{"stage": "Cancel Build"}]}, "cancelled"),
+    ({"status": "Complete", "success": False, "logs": [{"stderr": "CANCELLED"}]}, "cancelled"),
+    ({"status": "Complete", "success": False}, "failed"),
+    ({"status": "Complete", "success": True, "logs": [{"stage": "cancel"}]}, "success")])
+def test_job_status_edges(update, expected):
+    assert status.job_status(update) == expected
+
+
+# Envelopes
+
+def test_a_success_envelope_carries_data_status_and_utc_time():
+    body = ok({"a": 1}).model_dump(mode="json")
+    assert body["data"] == {"a": 1} and body["status"] == 200 and ISO.fullmatch(body["timestamp"])
+
+
+def test_an_error_body_is_scrubbed_and_has_only_what_was_given():
+    body = error_body("NOT_FOUND", 404, "x-api-secret: abc", {"why": "authorization=tok"})
+    assert body.pop("timestamp") and body == {"error": f"x-api-secret: {MASK}", "code": "NOT_FOUND", "status": 404,
+                                              "details": {"why": f"authorization={MASK}"}}
+    assert set(error_body("INTERNAL_ERROR", 500, "m")) == {"error", "code", "status", "timestamp"}
+    assert error_body("RATE_LIMIT_ERROR", 429, "m", retry_after=0.0)["retry_after"] == 0.0
+
+
+def test_a_rate_limit_error_says_when_to_try_again_and_others_do_not():
+    limited = komodo_error_body(RateLimited("Rate limit exceeded", 2.5, {"burst": 3}))
+    assert (limited["code"], limited["status"], limited["retry_after"], limited["details"]) == (
+        "RATE_LIMIT_ERROR", 429, 2.5, {"burst": 3})
+    missing = komodo_error_body(NotFound("gone", {"operation": "GetDeployment"}))
+    assert "retry_after" not in missing and missing["error"] == "gone" and missing["status"] == 404
+
+
+def test_an_error_result_is_text_only():
+    result = error_result({"error": "gone", "code": "NOT_FOUND"})
+    assert result.is_error is True and result.structured_content is None
+    assert result.content[0].text == json.dumps({"error": "gone", "code": "NOT_FOUND"}, indent=2)
+
+
+# Times, durations, config strings
+
+@pytest.fixture
+def far_from_utc(monkeypatch):
+    """A local zone fourteen hours ahead of UTC, so a time written in local time cannot pass for UTC."""
+    monkeypatch.setenv("TZ", "Etc/GMT-14")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_are_utc_whatever_the_local_zone(far_from_utc):
+    assert iso(START) == "2026-01-26T11:10:00Z"
+    before = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = utc_now_iso()
+    assert before <= now <= datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_times():
+    assert iso(None) is None and iso(START + 999.0) == "2026-01-26T11:10:00Z"
+    assert created_at("not-an-id") is None and created_at(None) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("ms", "expected"), [
+    (None, None), (-1, None), (0, "0s"), (59_400, "59s"), (59_600, "1m"), (3_600_000, "1h"), (86_400_000, "1d"),
+    (90_061_000, "1d 1h 1m"), (3_661_000, "1h 1m 1s")])
+def test_human_duration(ms, expected):
+    assert human_duration(ms) == expected
+
+
+@pytest.mark.parametrize(("durations", "expected"), [
+    ([41_000], "41-42 seconds"), ([89_400, 1_000], "1-89 seconds"), ([30_000, 90_000], "1-2 minutes"),
+    ([600_000], "10-11 minutes"), ([125_000, 241_000], "2-5 minutes")])
+def test_duration_range(durations, expected):
+    assert duration_range(durations) == expected
+
+
+def test_tags_lines_and_environment():
+    assert tag_names(["t1", "t9"], {"t1": "prod"}) == ["prod", "t9"]
+    assert lines(None) == [] and lines("") == [] and lines(8080) == ["8080"]
+    assert lines("a\n  # note\n\n b ") == ["a", "b"] and lines([" x ", 5]) == ["x", "5"]
+    assert env_mapping(" A = 1 \nFLAG\nB=x=y", show_secrets=False) == {"A": "1", "FLAG": "", "B": "x=y"}
+
+
+@pytest.mark.parametrize(("image", "expected"), [
+    ("nginx", "latest"), ("nginx:1.25", "1.25"), ("registry:5000/app", "latest"), ("registry:5000/app:v2", "v2"),
+    ("", None)])
+def test_image_tag(image, expected):
+    assert image_tag(image) == expected
+
+
+# Jobs
+
+def update(**fields):
+    return {"id": "u1", "operation": "Deploy", "status": "InProgress", "start_ts": START,
+            "target": {"type": "Deployment", "id": "d1"}, "operator": "op-id", **fields}
+
+
+def log(stage: str, success: bool = True, **fields):
+    return {"stage": stage, "success": success, "start_ts": START, "end_ts": START + 2_000, **fields}
+
+
+def test_plain_and_bounded_text():
+    assert plain('<span style="x">a</span> &amp;lt; &gt;') == "a &lt; >"
+    assert bounded("abcd", 4) == "abcd"
+    assert bounded("abcdef", 4) == "[… 2 earlier characters cut]\ncdef"
+
+
+def test_no_error_while_running_or_when_every_step_succeeded():
+    assert job_error(update(logs=[log("Docker Run", success=False, stderr="boom")])) is None
+    assert job_error(update(status="Complete", logs=[log("Docker Run")])) is None
+
+
+def test_a_failed_step_is_an_internal_error_with_its_first_line():
+    failed = job_error(update(status="Complete", logs=[log("Docker Run", success=False, stderr="ERROR: one\ntwo")]))
+    assert (failed.code, failed.message) == ("INTERNAL_ERROR", "one")
+    from_stdout = job_error(update(status="Complete", logs=[log("Run", success=False, stdout="out only")]))
+    assert from_stdout.message == "out only"
+    silent = job_error(update(status="Complete", logs=[log("Run", success=False)]))
+    assert silent.message == "failed"
+    blank = job_error(update(status="Complete", logs=[log("Run", success=False, stderr="<b></b>")]))
+    assert blank.message == "failed"
+
+
+def test_only_a_task_error_is_busy_or_forbidden():
+    busy_step = job_error(update(status="Complete", logs=[log("Docker Run", success=False, stderr="Deployment is busy")]))
+    assert busy_step.code == "INTERNAL_ERROR"
+    admin = job_error(update(status="Complete", logs=[log("Task Error", success=False, stderr="Admin only")]))
+    assert admin.code == "FORBIDDEN" and admin.message == "Admin only"
+    other = job_error(update(status="Complete", logs=[log("Task Error", success=False, stderr="disk full")]))
+    assert other.code == "INTERNAL_ERROR"
+
+
+def test_a_running_job_before_its_first_step_is_starting():
+    assert job(update(), "u1", None).current_step == "starting"
+    assert job(update(status="Queued"), "u1", None).current_step is None
+    assert job(update(logs=[log("Docker Pull"), log("Docker Run")]), "u1", None).current_step == "Docker Run"
+
+
+def test_a_finished_job_by_value():
+    finished = job(update(status="Complete", success=True, end_ts=START + 204_000, version={"major": 1, "minor": 2,
+                                                                                            "patch": 3},
+                          logs=[log("Docker Run", stdout="<b>up</b>", command="docker run")]),
+                   "u1", "https://komodo/updates/u1", resource_name="api", operator_name="alice")
+    assert finished.model_dump() == {
+        "job_id": "u1", "operation": "Deploy", "status": "success", "success": True, "resource_type": "Deployment",
+        "resource_id": "d1", "resource_name": "api", "started_at": "2026-01-26T11:10:00Z",
+        "completed_at": "2026-01-26T11:13:24Z", "duration": "3m 24s", "steps": ["Docker Run"], "current_step": None,
+        "logs": [{"name": "Docker Run", "command": "docker run", "stdout": "up", "stderr": "", "success": True,
+                  "started_at": "2026-01-26T11:10:00Z", "completed_at": "2026-01-26T11:10:02Z", "duration": "2s"}],
+        "operator": "alice", "version": "1.2.3", "error": None, "log_url": "https://komodo/updates/u1"}
+
+
+def test_a_running_job_has_no_outcome_yet():
+    running = job(update(success=False, logs=[{"stage": "Docker Pull", "success": True},
+                                              {"stage": "Docker Run", "success": True, "start_ts": START,
+                                               "stderr": "pulling <b>layer</b>"}]), "u1", None)
+    assert running.success is None and running.completed_at is None and running.duration is None
+    assert running.operator == "op-id" and running.version is None
+    first, second = running.logs
+    assert (first.command, first.stdout, first.stderr, first.duration, first.started_at) == ("", "", "", None, None)
+    assert (second.stderr, second.duration, second.started_at) == ("pulling layer", None, "2026-01-26T11:10:00Z")
+    anonymous = {key: value for key, value in update().items() if key != "operator"}
+    assert job(anonymous, "u1", None).operator == ""
+
+
+# Log budgets
+
+def test_a_log_that_fits_is_whole_with_its_stderr():
+    out = log_output({"stdout": "a\nb", "stderr": "c"}, "deployment x", "last 3 lines", budget_chars=6)
+    assert (out.log, out.lines, out.truncated, out.note) == ("a\nb\nc", 3, False, None)
+    assert (out.resource, out.source) == ("deployment x", "last 3 lines")
+
+
+def test_each_kept_line_costs_its_length_and_a_newline():
+    out = log_output({"stdout": "a\nbb\ncc"}, "r", "s", budget_chars=7)
+    assert (out.log, out.lines) == ("bb\ncc", 2)
+
+
+def test_a_log_over_budget_keeps_the_newest_lines_and_says_what_was_cut():
+    out = log_output({"stdout": "aaaa\nbb\ncc"}, "stack s", "all", budget_chars=6)
+    assert (out.log, out.lines, out.truncated) == ("bb\ncc", 2, True)
+    assert out.note == ("1 earlier lines (4 characters) cut to stay within 6 characters; ask for a smaller tail or "
+                        "search for what you need")
+    assert log_output({}, "r", "s", budget_chars=5).log == ""
+
+
+# Execute results
+
+def fields(upd, waited: bool = False):
+    return job_fields(upd, "u1", None, "unknown", "started", [], waited)
+
+
+def test_an_execution_that_has_not_reported_a_step_is_starting():
+    started = fields(update())
+    assert started["status"] == "starting" and started["steps"] == ["Docker Pull", "Docker Stop", "Docker Run"]
+    assert started["success"] is None and started["logs"] == [] and started["timed_out"] is False
+    assert fields(update(logs=[log("Docker Pull")]))["status"] == "running"
+    assert fields(update(status="Queued"))["status"] == "pending"
+
+
+def test_a_started_execution_by_value():
+    assert fields(update(success=False)) == {
+        "job_id": "u1", "status": "starting", "operation": "Deploy", "started_at": "2026-01-26T11:10:00Z",
+        "steps": ["Docker Pull", "Docker Stop", "Docker Run"], "log_url": None, "estimated_duration": "unknown",
+        "message": "started", "ignored_options": [], "completed_at": None, "duration": None, "success": None,
+        "error": None, "logs": [], "timed_out": False}
+    assert job_fields(update(), "u1", "https://komodo/u1", "2-5 minutes", "m", ["force"], False)["log_url"] == \
+        "https://komodo/u1"
+
+
+def test_a_finished_execution_without_logs_has_no_steps():
+    assert fields(update(status="Complete", success=True, end_ts=START))["steps"] == []
+
+
+def test_a_finished_execution_reports_its_own_steps_and_outcome():
+    done = fields(update(status="Complete", success=False, end_ts=START + 45_000,
+                         logs=[log("Docker Pull"), log("Docker Run", success=False, stderr="exit 1")]), waited=True)
+    assert done["status"] == "failed" and done["steps"] == ["Docker Pull", "Docker Run"]
+    assert done["completed_at"] == "2026-01-26T11:10:45Z" and done["duration"] == "45s" and done["success"] is False
+    assert done["error"].message == "exit 1" and [s.name for s in done["logs"]] == ["Docker Pull", "Docker Run"]
+    assert done["timed_out"] is False
+    unwaited = fields(update(status="Complete", success=True, end_ts=START + 1_000, logs=[log("Docker Run")]))
+    assert unwaited["logs"] == [] and unwaited["error"] is None and unwaited["success"] is True
+
+
+def test_a_wait_that_ends_before_the_job_timed_out():
+    waited = fields(update(logs=[log("Docker Pull")]), waited=True)
+    assert waited["timed_out"] is True and [s.name for s in waited["logs"]] == ["Docker Pull"]
+    assert fields(update(operation="Unheard"))["steps"] == []
+
+
+def test_current_step_follows_the_expected_stages_then_the_reported_ones():
+    assert current_step(update()) == "Docker Pull"
+    assert current_step(update(logs=[log("Docker Pull")])) == "Docker Stop"
+    assert current_step(update(operation="Unheard")) == "starting"
+    assert current_step(update(operation="Unheard", logs=[log("Step A")])) == "Step A"
+    assert current_step(update(logs=[log(s) for s in ("a", "b", "c", "d")])) == "d"
+    assert current_step(update(status="Complete")) is None
