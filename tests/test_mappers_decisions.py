@@ -112,7 +112,7 @@ def test_a_bare_server_item():
 
 
 STACK = {"id": OBJECT_ID, "name": "app", "tags": ["t1"], "info": {
-    "state": "unhealthy", "status": "1 running, 1 restarting", "server_id": "s1", "server_name": "web-1",
+    "state": "unhealthy", "status": "restarting(1), running(1)", "server_id": "s1", "server_name": "web-1",
     "services": [{"service": "web"}, {"service": "db"}]}}
 STACK_CONFIG = {"updated_at": START, "info": {}, "config": {
     "file_contents": "networks:\n  front: {}\nvolumes:\n  data: {}\n", "repo": "", "branch": "main"}}
@@ -219,8 +219,8 @@ def test_server_hardware_by_value():
 
 
 @pytest.mark.parametrize(("state", "status_line", "count", "expected"), [
-    ("running", None, 4, 4), ("unhealthy", "2 running, 1 exited", 3, 2), ("stopped", None, 3, 0),
-    ("restarting", "restarting", 2, 0)])
+    ("running", None, 4, 4), ("unhealthy", "exited(1), running(2)", 3, 2), ("stopped", None, 3, 0),
+    ("restarting", "restarting(2)", 2, 0)])  # the status is `docker compose ls` text (Periphery)
 def test_running_services(state, status_line, count, expected):
     assert running_services(state, status_line, count) == expected
 

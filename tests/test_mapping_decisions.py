@@ -15,8 +15,8 @@ from komodo_mcp.mapping import status
 from komodo_mcp.mapping.common import (created_at, duration_range, env_mapping, human_duration, image_tag, iso, lines,
                                        tag_names)
 from komodo_mcp.mapping.envelope import error_body, error_result, komodo_error_body, ok, utc_now_iso
-from komodo_mcp.mapping.executions import current_step, job_fields
-from komodo_mcp.mapping.jobs import bounded, job, job_error, plain
+from komodo_mcp.mapping.executions import job_fields
+from komodo_mcp.mapping.jobs import bounded, job, job_error, job_progress, plain
 from komodo_mcp.mapping.logs import log_output
 from komodo_mcp.redact import MASK
 
@@ -37,7 +37,12 @@ def test_states_komodo_may_add_later_fall_back_to_the_cautious_status():
 @pytest.mark.parametrize(("state", "expected"), [("Ok", "connected"), ("Cloning", "syncing"), ("Pulling", "syncing"),
                                                  ("Building", "syncing"), ("Failed", "error"), ("Unknown", "unknown")])
 def test_repo_status(state, expected):
-    assert status.repo_status(state) == expected
+    assert status.repo_status(state, last_pulled_at=1, cloned_hash="abc") == expected
+
+
+def test_a_repo_komodo_calls_ok_but_never_cloned_or_pulled_is_unknown():
+    assert status.repo_status("Ok") == "unknown"
+    assert status.repo_status("Ok", last_pulled_at=1) == status.repo_status("Ok", cloned_hash="abc") == "connected"
 
 
 @pytest.mark.parametrize(("git_provider", "expected"), [
@@ -117,7 +122,7 @@ def test_a_rate_limit_error_says_when_to_try_again_and_others_do_not():
 def test_an_error_result_is_text_only():
     result = error_result({"error": "gone", "code": "NOT_FOUND"})
     assert result.is_error is True and result.structured_content is None
-    assert result.content[0].text == json.dumps({"error": "gone", "code": "NOT_FOUND"}, indent=2)
+    assert result.content[0].text == '{"error":"gone","code":"NOT_FOUND"}'  # compact: every character costs
 
 
 # Times, durations, config strings
@@ -214,10 +219,10 @@ def test_only_a_task_error_is_busy_or_forbidden():
     assert other.code == "INTERNAL_ERROR"
 
 
-def test_a_running_job_before_its_first_step_is_starting():
-    assert job(update(), "u1", None).current_step == "starting"
-    assert job(update(status="Queued"), "u1", None).current_step is None
-    assert job(update(logs=[log("Docker Pull"), log("Docker Run")]), "u1", None).current_step == "Docker Run"
+def test_a_running_jobs_current_step_is_the_first_stage_not_yet_logged():
+    assert job(update(), "u1", None).current_step == "Docker Run"  # a Deploy's one Periphery stage
+    assert job(update(logs=[log("Docker Run")]), "u1", None).current_step is None  # logged: nothing left to name
+    assert job(update(status="Complete", logs=[]), "u1", None).current_step is None
 
 
 def test_a_finished_job_by_value():
@@ -230,7 +235,8 @@ def test_a_finished_job_by_value():
         "resource_id": "d1", "resource_name": "api", "started_at": "2026-01-26T11:10:00Z",
         "completed_at": "2026-01-26T11:13:24Z", "duration": "3m 24s", "steps": ["Docker Run"], "current_step": None,
         "logs": [{"name": "Docker Run", "command": "docker run", "stdout": "up", "stderr": "", "success": True,
-                  "started_at": "2026-01-26T11:10:00Z", "completed_at": "2026-01-26T11:10:02Z", "duration": "2s"}],
+                  "started_at": "2026-01-26T11:10:00Z", "completed_at": "2026-01-26T11:10:02Z", "duration": "2s",
+                  "content_origin": "command"}],
         "operator": "alice", "version": "1.2.3", "error": None, "log_url": "https://komodo/updates/u1"}
 
 
@@ -263,7 +269,7 @@ def test_each_kept_line_costs_its_length_and_a_newline():
 def test_a_log_over_budget_keeps_the_newest_lines_and_says_what_was_cut():
     out = log_output({"stdout": "aaaa\nbb\ncc"}, "stack s", "all", budget_chars=6)
     assert (out.log, out.lines, out.truncated) == ("bb\ncc", 2, True)
-    assert out.note == ("1 earlier lines (4 characters) cut to stay within 6 characters; ask for a smaller tail or "
+    assert out.note == ("1 earlier lines (5 characters) cut to stay within 6 characters; ask for a smaller tail or "
                         "search for what you need")
     assert log_output({}, "r", "s", budget_chars=5).log == ""
 
@@ -276,16 +282,16 @@ def fields(upd, waited: bool = False):
 
 def test_an_execution_that_has_not_reported_a_step_is_starting():
     started = fields(update())
-    assert started["status"] == "starting" and started["steps"] == ["Docker Pull", "Docker Stop", "Docker Run"]
+    assert started["status"] == "starting" and started["steps"] == ["Docker Run"]
     assert started["success"] is None and started["logs"] == [] and started["timed_out"] is False
-    assert fields(update(logs=[log("Docker Pull")]))["status"] == "running"
+    assert fields(update(logs=[log("Docker Run")]))["status"] == "running"
     assert fields(update(status="Queued"))["status"] == "pending"
 
 
 def test_a_started_execution_by_value():
     assert fields(update(success=False)) == {
         "job_id": "u1", "status": "starting", "operation": "Deploy", "started_at": "2026-01-26T11:10:00Z",
-        "steps": ["Docker Pull", "Docker Stop", "Docker Run"], "log_url": None, "estimated_duration": "unknown",
+        "steps": ["Docker Run"], "log_url": None, "estimated_duration": "unknown",
         "message": "started", "ignored_options": [], "completed_at": None, "duration": None, "success": None,
         "error": None, "logs": [], "timed_out": False}
     assert job_fields(update(), "u1", "https://komodo/u1", "2-5 minutes", "m", ["force"], False)["log_url"] == \
@@ -313,10 +319,14 @@ def test_a_wait_that_ends_before_the_job_timed_out():
     assert fields(update(operation="Unheard"))["steps"] == []
 
 
-def test_current_step_follows_the_expected_stages_then_the_reported_ones():
-    assert current_step(update()) == "Docker Pull"
-    assert current_step(update(logs=[log("Docker Pull")])) == "Docker Stop"
-    assert current_step(update(operation="Unheard")) == "starting"
-    assert current_step(update(operation="Unheard", logs=[log("Step A")])) == "Step A"
-    assert current_step(update(logs=[log(s) for s in ("a", "b", "c", "d")])) == "d"
-    assert current_step(update(status="Complete")) is None
+def test_steps_are_the_logged_stages_then_the_expected_ones():
+    build = update(operation="RunBuild", logs=[log("Clone Repo")])
+    assert job_progress(build) == type(job_progress(build))(
+        steps=["Clone Repo", "Latest Commit", "Docker Build"], finished=1, current="Latest Commit")
+    assert job_progress(update(operation="Unheard")).steps == [] and job_progress(update(operation="Unheard")).current is None
+    unexpected = job_progress(update(operation="Unheard", logs=[log("Step A")]))
+    assert (unexpected.steps, unexpected.finished, unexpected.current) == (["Step A"], 1, None)
+    done = job_progress(update(operation="RunBuild", status="Complete", logs=[log("Clone Repo")]))
+    assert (done.steps, done.current) == (["Clone Repo"], None)  # a finished job's steps are what it logged
+    planned = job_progress(update(operation="RunBuild"), ["own", "stages"])
+    assert (planned.steps, planned.current) == (["own", "stages"], "own")
