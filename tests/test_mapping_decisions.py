@@ -3,7 +3,6 @@ errors, log budgets and execute results (what an assistant reads for a job that 
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from datetime import datetime, timezone

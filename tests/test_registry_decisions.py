@@ -58,9 +58,10 @@ async def restart_everything(ctx: Context) -> dict[str, Any]:
     return {"restarted": True}
 
 
-REMOVE = ToolSpec(fn=remove_thing, operation="RemoveThing", kind="write", family="things", title="Remove thing",
+# Made-up tools in real families, so the risk policy places them like their siblings (config and lifecycle).
+REMOVE = ToolSpec(fn=remove_thing, operation="RemoveThing", kind="write", family="variables", title="Remove thing",
                   destructive=True)
-RESTART = ToolSpec(fn=restart_everything, operation="RestartEverything", kind="execute", family="things",
+RESTART = ToolSpec(fn=restart_everything, operation="RestartEverything", kind="execute", family="stacks",
                    title="Restart everything", destructive=True)
 
 

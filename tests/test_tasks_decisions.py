@@ -11,11 +11,13 @@ import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from komodo_mcp.server import build_server
 from komodo_mcp.tasks import INVALID_PARAMS, CursorParams, KomodoTasks, TaskIdParams, is_task_tool, task_fields
 from komodo_mcp.tools._context import App
 
-from .test_client_decisions import ScriptedKomodo, failure
-from .test_tasks import serve_mcp, until_done
+from .conftest import serve_http, settings_for
+from .test_client_decisions import URL, ScriptedKomodo, failure
+from .test_tasks import until_done
 from .wire import LEGACY, MODERN, rpc
 
 START = 1_769_425_800_000  # 2026-01-26T11:10:00Z
@@ -62,7 +64,7 @@ def test_execute_tools_that_start_a_job_are_tasks():
 
 @pytest.fixture
 def mcp(sim) -> Iterator[tuple[str, Any]]:
-    server = serve_mcp(sim.url)
+    server = serve_http(settings_for(sim.url, confirm=False))  # tasks/cancel confirms like CancelJob
     yield server.url + "/mcp", sim.simulator
     server.stop()
 
@@ -76,11 +78,12 @@ def error_of(url: str, method: str, params: dict[str, Any], version: str) -> dic
 def test_refusals_name_the_task_and_why(mcp):
     url, _ = mcp
     finished = next(t["taskId"] for t in rpc(url, "tasks/list", {}, LEGACY)["result"]["tasks"]
-                    if t["status"] != "working")
+                    if t["status"] == "failed")
     error = error_of(url, "tasks/get", {"taskId": "no-such-job"}, LEGACY)
     assert error["code"] == INVALID_PARAMS and error["message"].startswith("Unknown task no-such-job: ")
     error = error_of(url, "tasks/cancel", {"taskId": finished}, LEGACY)
-    assert (error["code"], error["message"]) == (INVALID_PARAMS, f"Task {finished} has already finished")
+    assert (error["code"], error["message"]) == (INVALID_PARAMS, f"Job {finished} has already finished (failed)")
+    assert error["data"]["code"] == "CONFLICT"  # CancelJob's own refusal
     error = error_of(url, "tasks/update", {"taskId": finished, "inputResponses": {}}, MODERN)
     assert (error["code"], error["message"]) == (INVALID_PARAMS, "Komodo jobs never ask for input; nothing to update")
 
@@ -90,7 +93,7 @@ def test_a_job_komodo_cannot_cancel_is_refused(mcp):
     deploy = rpc(url, "tools/call", {"name": "komodo_execute_Deploy", "arguments": {"id": "api-v2"}}, MODERN,
                  extensions=False)["result"]["structuredContent"]["data"]
     error = error_of(url, "tasks/cancel", {"taskId": deploy["job_id"]}, LEGACY)
-    assert (error["code"], error["message"]) == (INVALID_PARAMS, "Komodo cannot cancel a Deploy job")
+    assert (error["code"], error["message"]) == (INVALID_PARAMS, "Komodo cannot cancel a Deploy job; it ends on its own")
 
 
 def test_the_legacy_list_pages_by_cursor(mcp):
@@ -149,6 +152,13 @@ def komodo_answering(answers: dict[str, Any]) -> ScriptedKomodo:
     return ScriptedKomodo(answer)
 
 
+def cancelling_tasks() -> KomodoTasks:
+    """tasks/* as build_server wires them: cancel calls the served CancelJob tool (no confirmation asked)."""
+    tasks = KomodoTasks()
+    tasks.server = build_server(settings_for(URL, confirm=False), check=False)
+    return tasks
+
+
 def request_context(komodo: ScriptedKomodo, version: str) -> Any:
     client = komodo.client()
     return SimpleNamespace(lifespan_context=App(komodo=client, settings=client.settings), protocol_version=version)
@@ -158,7 +168,7 @@ def request_context(komodo: ScriptedKomodo, version: str) -> Any:
 async def test_a_refused_cancel_carries_komodos_error():
     komodo = komodo_answering({"GetUpdate": BUILD_JOB, "CancelBuild": failure(500, "No build in progress")})
     with pytest.raises(MCPError) as caught:
-        await KomodoTasks().cancel(request_context(komodo, LEGACY), TaskIdParams(taskId="j1"))
+        await cancelling_tasks().cancel(request_context(komodo, LEGACY), TaskIdParams(taskId="j1"))
     error = caught.value.error
     assert (error.code, error.message) == (INVALID_PARAMS, "No build in progress")
     assert error.data["code"] == "CONFLICT" and error.data["error"] == "No build in progress"
@@ -172,7 +182,7 @@ async def test_a_cancel_waits_for_komodo_to_stop_the_job(version):
                "logs": [{"stage": "Build", "success": False, "stderr": "Build cancelled", "end_ts": START + 3_000}]}
     komodo = komodo_answering({"GetUpdate": [BUILD_JOB, BUILD_JOB, BUILD_JOB, stopped],
                                "CancelBuild": {"_id": {"$oid": "c1"}}})
-    answer = await KomodoTasks().cancel(request_context(komodo, version), TaskIdParams(taskId="j1"))
+    answer = await cancelling_tasks().cancel(request_context(komodo, version), TaskIdParams(taskId="j1"))
     if version == MODERN:
         assert answer == {"resultType": "complete"}
     else:

@@ -20,7 +20,8 @@ _HEADER = re.compile(r"(x-api-secret|x-api-key|authorization)(['\"]?\s*[:=]\s*['
 # `environment:` blocks in either form, TOML, JSON in a trace). The value is a quoted string (escapes included)
 # or a run up to a separator. Keys (and URL schemes) start only at a word's start: linear time on long words.
 _ASSIGNMENT = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>["']?[ \t]*[:=][ \t]*)"""
-                         r"""(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(?:\\.|[^\s,;&"'}\]\\])+)""")
+                         r"""(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(?:(?i:bearer|basic|token)[ \t]+)?(?:\\.|[^\s,;&"'}\]\\])+)""")
+_AUTH_SCHEME = re.compile(r"(?i)(?:bearer|basic|token)[ \t]+")  # kept readable: `Bearer ********`
 # Credentials recognisable by their form alone.
 _SHAPES = re.compile("|".join((
     r"gh[pousr]_[A-Za-z0-9]{20,}",                          # GitHub tokens
@@ -50,7 +51,8 @@ def _mask_assignments(text: str) -> str:
         key, separator, value = match["key"], match["sep"], match["value"]
         if is_secret_key(key) and value not in ("true", "false"):  # `is_secret = true` says nothing secret
             quote = value[0] if value[0] in "\"'" else ""
-            return f"{key}{separator}{quote}{MASK}{quote}"
+            scheme = _AUTH_SCHEME.match(value[1:] if quote else value)
+            return f"{key}{separator}{quote}{scheme[0] if scheme else ''}{MASK}{quote}"
         if value[0] in "\"'" and len(value) > 2:  # `environment = "DB_PASSWORD=…"`: look inside the string
             return f"{key}{separator}{value[0]}{_mask_assignments(value[1:-1])}{value[-1]}"
         return match[0]
