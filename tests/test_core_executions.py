@@ -237,6 +237,7 @@ async def test_listing_a_stack_operation_includes_its_service_form(sim):
 
 def test_cancels_fail_and_stop_as_in_core(held_sim):
     url = held_sim.url
+    held_sim.simulator.gate.cancels_release = False  # the cancelled build runs on until the test opens the gate
     nothing = sim_call(url, "execute", "CancelBuild", {"build": "api-build"})
     assert (nothing.status_code, nothing.json()["error"]) == (500, "No build in progress")  # before any Update
     no_run = ok(url, "execute", "CancelProcedure", {"procedure": "daily-backup"})  # fails inside its Update
@@ -247,6 +248,7 @@ def test_cancels_fail_and_stop_as_in_core(held_sim):
     assert [log["stage"] for log in cancel["logs"]] == ["Cancel Triggered", "Cancel acknowledged"]
     again = sim_call(url, "execute", "CancelBuild", {"build": "api-build"})
     assert (again.status_code, again.json()["error"]) == (500, "Build has already been cancelled")
+    held_sim.simulator.gate.open()
     stopped = wait_complete(url, build["_id"]["$oid"])["logs"][-1]
     assert (stopped["stage"], stopped["stderr"]) == ("Build Cancelled", "User cancelled build during image build step")
 

@@ -252,11 +252,14 @@ def is_busy(resource: Resource) -> bool:
 class Gate:
     """A test's hold on executions, instead of a race against their duration. While the gate is closed, an
     execution that starts stops right after claiming its resource (Update InProgress with no log yet, busy flag
-    set) until the gate opens or the execution is cancelled. `close` and `open` may be called from any thread."""
+    set) until the gate opens or the execution is cancelled. `close` and `open` may be called from any thread.
+    With `cancels_release` off, a cancelled execution stays held too: a test can then see Core's answers to a
+    cancel of a job that was cancelled but has not stopped yet."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._closed = False
+        self.cancels_release = True
         self._held: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
 
     def close(self) -> None:
@@ -510,7 +513,7 @@ class Executor:
                 raise CoreError(500, cancel.nothing_running)
             self.cancelled.update(u["_id"]["$oid"] for u in running)
             for held in running:  # a cancel ends a held execution as it ends a running one
-                if held["_id"]["$oid"] in self._held:
+                if held["_id"]["$oid"] in self._held and self.gate.cancels_release:
                     self._held[held["_id"]["$oid"]].set()
             stage, text = cancel.triggered
             update["logs"].append(_log(stage, "", text, "", True))
