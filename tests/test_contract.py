@@ -44,8 +44,6 @@ TEMPLATE_KINDS = (*PARAM, "Container")
 NOT_SENT = {
     "GetContainersSummary": "the `Get{kind}sSummary` template of `list_page` serves resource kinds, not containers",
     "PullDeployment": "named only to read Updates of that operation (`@answers`); no tool pulls a deployment",
-    **{name: "named only in `_execution.py`'s NEVER_BUSY, Core's list of executions without a busy check; no tool "
-             "starts it" for name in ("DestroyContainer", "PauseAllContainers", "UnpauseAllContainers")},
     **{f"{verb}{kind}": "the Create/Update/Delete templates of `_writes.py` serve only the six families with write "
                         "tools (Deployment, Stack, Build, Repo, Procedure, Action)"
        for verb in ("Create", "Update", "Delete") for kind in ("Server", "Builder", "Alerter", "ResourceSync")},

@@ -39,9 +39,9 @@ BUSY_FLAGS = {
     "ResourceSync": ("syncing",),
 }
 # Executions Core runs without a busy check (`update_custom(.., false)` in api/execute/action.rs and server.rs).
-NEVER_BUSY = {"RunAction", "StartAllContainers", "RestartAllContainers", "StopAllContainers", "PauseAllContainers",
-              "UnpauseAllContainers", "StartContainer", "RestartContainer", "PauseContainer", "UnpauseContainer",
-              "StopContainer", "DestroyContainer"}
+# Only those the tools start: Core has more (PauseAllContainers, DestroyContainer, …) that no tool sends.
+NEVER_BUSY = {"RunAction", "StartAllContainers", "RestartAllContainers", "StopAllContainers", "StartContainer",
+              "RestartContainer", "PauseContainer", "UnpauseContainer", "StopContainer"}
 _start_locks: dict[tuple[str, str], anyio.Lock] = defaultdict(anyio.Lock)
 
 
