@@ -75,16 +75,15 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_execute_StopServer": (_fixed({"id": "build-runner", "confirm": True}), 7, 7),
     "komodo_execute_PruneServer": (_fixed({"id": "production-api", "target": "volumes", "confirm": True}), 7, 5),
     # containers: GetServer, and ListContainers so that an unknown name is a NOT_FOUND before anything starts.
-    # An action's 9 include a second GetServer it does not need: tools/containers.py reads the server, then
-    # _execution.start reads it again.
+    # An action then has start's checks: permission, action state, recent runs, the execute and its follow-up.
     "komodo_read_InspectContainer": (_fixed({"server_id": "production-api", "container": "api-v2"}), 3, 3),
-    "komodo_execute_StartContainer": (_fixed({"server_id": "staging-web", "container": "web-frontend"}), 9, 9),
-    "komodo_execute_RestartContainer": (_fixed({"server_id": "staging-web", "container": "nginx-proxy"}), 9, 9),
+    "komodo_execute_StartContainer": (_fixed({"server_id": "staging-web", "container": "web-frontend"}), 8, 8),
+    "komodo_execute_RestartContainer": (_fixed({"server_id": "staging-web", "container": "nginx-proxy"}), 8, 8),
     "komodo_execute_StopContainer": (_fixed({"server_id": "production-api", "container": "redis-cache",
-                                             "confirm": True}), 9, 9),
+                                             "confirm": True}), 8, 8),
     "komodo_execute_PauseContainer": (_fixed({"server_id": "production-api", "container": "api-v2",
-                                              "confirm": True}), 9, 9),
-    "komodo_execute_UnpauseContainer": (_fixed({"server_id": "production-api", "container": "api-v2"}), 9, 9),
+                                              "confirm": True}), 8, 8),
+    "komodo_execute_UnpauseContainer": (_fixed({"server_id": "production-api", "container": "api-v2"}), 8, 8),
     # deployments
     "komodo_read_ListDeployments": (_fixed({}), 4, 3),
     "komodo_read_GetDeployment": (_fixed({"id": "api-v2"}), 11, 5),

@@ -68,10 +68,12 @@ def busy_flags(kind: str, state: dict[str, Any]) -> list[str]:
     return [flag for flag in BUSY_FLAGS.get(kind, ()) if state.get(flag)]
 
 
-async def start(app: App, kind: str, key: str, operation: str, **params: Any) -> Started:
-    """Check, then start `operation` on the `kind` resource `key` (id or name). Raises before starting anything."""
+async def start(app: App, kind: str, key: str, operation: str, *, known: dict[str, Any] | None = None,
+                **params: Any) -> Started:
+    """Check, then start `operation` on the `kind` resource `key` (id or name). Raises before starting anything.
+    `known`: the resource as the caller already read it (Get{kind}), so it is not read twice."""
     komodo = app.komodo
-    resource = await komodo.read(f"Get{kind}", **{PARAM[kind]: key})
+    resource = known or await komodo.read(f"Get{kind}", **{PARAM[kind]: key})
     resource_id, name = resource["_id"]["$oid"], resource["name"]
     target = {"type": kind, "id": resource_id}
     async with _start_locks[(kind, resource_id)]:

@@ -64,7 +64,7 @@ async def _act(ctx: Context, server_id: str, container: str, operation: str, ver
     app = app_of(ctx)
     server = await app.komodo.read("GetServer", server=server_id)
     await _existing(app, server["_id"]["$oid"], server["name"], container)
-    started = await start(app, "Server", server["_id"]["$oid"], operation, container=container,
+    started = await start(app, "Server", server["_id"]["$oid"], operation, known=server, container=container,
                           **params)
     return ok(_container_result(app, started, f"{verb} container {container} on {started.name}",
                                 container=container))
