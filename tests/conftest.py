@@ -161,3 +161,13 @@ def serve_recorded(simulator: Simulator) -> tuple[SimulatorThread, Recording]:
     recording = Recording(simulator.app)
     simulator.app = recording
     return serve(simulator), recording
+
+
+class ManualClock:
+    """A monotonic clock the test moves (`clock.now += 1.5`): rate limits without wall-clock time."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -23,7 +23,7 @@ from komodo_mcp.client._client import KomodoClient
 from komodo_mcp.client._ratelimit import TokenBucket
 from komodo_mcp.client._status import error_for
 
-from .conftest import settings_for
+from .conftest import ManualClock, settings_for
 
 pytestmark = pytest.mark.anyio
 URL = "http://komodo.test"
@@ -496,16 +496,8 @@ def test_message_rules_are_case_sensitive_where_core_is():
 
 # The token bucket, on a clock the test moves
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_bucket_allows_its_burst_then_refills_at_the_rate():
-    clock = Clock()
+    clock = ManualClock()
     bucket = TokenBucket(per_minute=30, burst=2, clock=clock)
     bucket.take()
     bucket.take()
@@ -522,12 +514,12 @@ def test_the_bucket_allows_its_burst_then_refills_at_the_rate():
 
 
 def test_the_wait_is_given_to_the_hundredth_of_a_second():
-    bucket = TokenBucket(per_minute=7, burst=1, clock=Clock())
+    bucket = TokenBucket(per_minute=7, burst=1, clock=ManualClock())
     bucket.take()
     with pytest.raises(RateLimited) as caught:
         bucket.take()
     assert caught.value.retry_after == 8.57  # 60 / 7 seconds
-    fast = TokenBucket(per_minute=120, burst=1, clock=Clock())
+    fast = TokenBucket(per_minute=120, burst=1, clock=ManualClock())
     fast.take()
     with pytest.raises(RateLimited) as caught:
         fast.take()
@@ -535,7 +527,7 @@ def test_the_wait_is_given_to_the_hundredth_of_a_second():
 
 
 def test_the_bucket_never_holds_more_than_its_burst():
-    clock = Clock()
+    clock = ManualClock()
     bucket = TokenBucket(per_minute=60, burst=2, clock=clock)
     clock.now += 3_600
     bucket.take()
@@ -545,11 +537,11 @@ def test_the_bucket_never_holds_more_than_its_burst():
 
 
 def test_a_zero_rate_never_limits_and_a_burst_below_one_still_allows_one():
-    unlimited = TokenBucket(per_minute=0, burst=0, clock=Clock())
+    unlimited = TokenBucket(per_minute=0, burst=0, clock=ManualClock())
     for _ in range(1_000):
         unlimited.take()
     assert not unlimited.enabled
-    bucket = TokenBucket(per_minute=60, burst=0.2, clock=Clock())
+    bucket = TokenBucket(per_minute=60, burst=0.2, clock=ManualClock())
     bucket.take()
     with pytest.raises(RateLimited) as caught:
         bucket.take()

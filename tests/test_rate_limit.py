@@ -16,22 +16,14 @@ from komodo_mcp.config import DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_M
 from komodo_mcp.server import build_server
 from komodo_sim import Simulator
 
-from .conftest import call, serve, settings_for
+from .conftest import ManualClock, call, serve, settings_for
 from .round_trips import CountingTransport
 
 pytestmark = pytest.mark.anyio
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_bucket_refills_at_its_rate():
-    clock = FakeClock()
+    clock = ManualClock()
     bucket = TokenBucket(per_minute=60, burst=2, clock=clock)
     bucket.take()
     bucket.take()
@@ -47,7 +39,7 @@ def test_the_bucket_refills_at_its_rate():
 
 
 def test_a_zero_rate_turns_limiting_off():
-    bucket = TokenBucket(per_minute=0, burst=1, clock=FakeClock())
+    bucket = TokenBucket(per_minute=0, burst=1, clock=ManualClock())
     for _ in range(1000):
         bucket.take()
 
@@ -59,7 +51,7 @@ MIXED = [("komodo_read_GetDeployment", {"id": "api-v2"}), ("komodo_read_ListDepl
 
 
 async def test_a_hundred_mixed_tool_calls_in_a_minute_are_not_throttled_by_default(shared_sim):
-    clock = FakeClock()  # frozen: no token comes back during the test, as if all calls came within a second
+    clock = ManualClock()  # frozen: no token comes back during the test, as if all calls came within a second
     settings = settings_for(shared_sim.url, rate_limit_per_minute=DEFAULT_RATE_LIMIT_PER_MINUTE,
                             rate_limit_burst=DEFAULT_RATE_LIMIT_BURST)
     komodo = KomodoClient(settings, clock=clock)
@@ -77,7 +69,7 @@ async def test_a_hundred_mixed_tool_calls_in_a_minute_are_not_throttled_by_defau
 
 async def test_the_limit_still_refuses_tool_calls_beyond_it(shared_sim):
     settings = settings_for(shared_sim.url, rate_limit_per_minute=60, rate_limit_burst=2)
-    komodo = KomodoClient(settings, clock=FakeClock())
+    komodo = KomodoClient(settings, clock=ManualClock())
     async with Client(build_server(settings, komodo=komodo, check=False), mode="2026-07-28") as client:
         first = await call(client, "komodo_read_GetSummary")
         second = await call(client, "komodo_read_GetDeployment", {"id": "api-v2"})
