@@ -13,6 +13,8 @@ READ_TOOLS = [
     "InspectContainer",
     # issue 13: diagnosis in one call
     "Diagnose", "FindProblems",
+    # issue 13: several Komodo instances
+    "ListInstances",
 ]
 
 EXECUTE_TOOLS = [

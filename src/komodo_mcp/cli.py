@@ -144,46 +144,59 @@ def _config_check(settings: Any) -> int:
     print(json.dumps({"settings": settings.model_dump(), "auth_mode": settings.auth_mode, "tools": len(tools)},
                      indent=2, default=str))
 
-    async def probe() -> str:
-        client = KomodoClient(settings)
+    async def probe(each: Any) -> str:
+        client = KomodoClient(each)
         try:
             return (await client.read("GetVersion"))["version"]
         finally:
             await client.aclose()
 
-    try:
-        version = anyio.run(probe)
-    except KomodoError as error:
-        print(f"Komodo check failed: {error.code}: {error.message}", file=sys.stderr)
-        return 1
-    print(f"Komodo {version} at {settings.url} accepts these credentials", file=sys.stderr)
-    return 0
+    failed = 0
+    for name in settings.instances or [""]:
+        each = settings.instance_settings(name) if name else settings
+        named = f" (instance {name})" if name else ""
+        try:
+            version = anyio.run(probe, each)
+        except KomodoError as error:
+            print(f"Komodo check failed{named}: {error.code}: {error.message}", file=sys.stderr)
+            failed = 1
+            continue
+        print(f"Komodo {version} at {each.url}{named} accepts these credentials", file=sys.stderr)
+    return failed
 
 
 class _komodo_for:
-    """Demo mode: start the simulator in-process on a free loopback port and point the settings at it."""
+    """Demo mode: two simulated Komodo instances, `production` (the default) and `staging`, in-process on free
+    loopback ports, so several instances can be tried at once."""
+
+    DEMO_INSTANCES = {"production": 0, "staging": 12}  # name → extra generated deployments, so the two differ
 
     def __init__(self, settings: Any, exec_delay: float) -> None:
-        self.settings, self.exec_delay, self.thread = settings, exec_delay, None
+        self.settings, self.exec_delay, self.threads = settings, exec_delay, []
 
     def __enter__(self) -> Any:
         if not self.settings.demo:
             return self.settings
         import logging
 
-        from pydantic import SecretStr
-
         from komodo_sim import ADMIN_KEY, ADMIN_SECRET, Simulator, SimulatorThread
 
-        self.thread = SimulatorThread(Simulator(exec_delay=self.exec_delay))
-        url = self.thread.start()
-        logging.getLogger("komodo_mcp.demo").info("demo mode: Komodo simulator at %s", url)
-        return self.settings.model_copy(update={"url": url, "api_key": SecretStr(ADMIN_KEY), "api_secret": SecretStr(ADMIN_SECRET),
-                                                "jwt": None, "username": None, "password": None})
+        from .config import Instance
+
+        instances = {}
+        for name, extra in self.DEMO_INSTANCES.items():
+            thread = SimulatorThread(Simulator(exec_delay=self.exec_delay, resources=extra))
+            self.threads.append(thread)
+            url = thread.start()
+            logging.getLogger("komodo_mcp.demo").info("demo mode: Komodo simulator %r at %s", name, url)
+            instances[name] = Instance(url=url, api_key=ADMIN_KEY, api_secret=ADMIN_SECRET)
+        return self.settings.model_copy(update={"url": "", "api_key": None, "api_secret": None, "jwt": None,
+                                                "username": None, "password": None, "instances": instances,
+                                                "default_instance": "production"})
 
     def __exit__(self, *exc: object) -> None:
-        if self.thread:
-            self.thread.stop()
+        for thread in self.threads:
+            thread.stop()
 
 
 def _serve(settings: Any) -> int:

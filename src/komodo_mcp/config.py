@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, \
+    model_validator
 from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict,
                                TomlConfigSettingsSource)
 
@@ -38,6 +40,55 @@ Categories = Annotated[tuple[Category, ...], NoDecode]
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+INSTANCE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# An instance's secrets may come from files: `api_secret_file = "/run/secrets/x"` (or KOMODO_<NAME>_API_SECRET_FILE).
+INSTANCE_SECRETS = ("api_key", "api_secret", "jwt", "password")
+
+
+class Instance(BaseModel):
+    """One Komodo Core among several: its URL, credentials, and what may differ per instance (policy, rate)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    ui_url: str = ""
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    jwt: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    rate_limit_per_minute: float | None = Field(None, ge=0)
+    rate_limit_burst: float | None = Field(None, ge=1)
+    deny: tuple[Category, ...] = ()
+    allow: tuple[Category, ...] | None = None
+    # A caller's X-Komodo-Api-Key belongs to one Komodo: it is sent only to instances that opt in.
+    caller_credentials: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secret_files(cls, values: Any) -> Any:
+        """`<secret>_file` keys name a file whose content is the secret (Docker and Kubernetes secrets)."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        for secret in INSTANCE_SECRETS:
+            path = values.pop(f"{secret}_file", None)
+            if path and secret not in values:
+                try:
+                    values[secret] = Path(path).read_text().strip()
+                except OSError as error:
+                    raise ValueError(f"{secret}_file: cannot read {path}: {error.strerror}") from None
+        for listed in ("deny", "allow"):
+            if isinstance(values.get(listed), str):
+                values[listed] = tuple(part.strip() for part in values[listed].split(",") if part.strip())
+        return values
+
+    @field_validator("url", "ui_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -114,6 +165,11 @@ class Settings(BaseSettings):
     log_budget_chars: int = Field(20_000, ge=1_000, validation_alias=_env("log_budget_chars", "KOMODO_MCP_LOG_BUDGET"))
     demo: bool = Field(False, validation_alias=_env("demo", "KOMODO_MCP_DEMO"))
 
+    # Several Komodo instances (see instance_settings): name → URL, credentials, policy. Empty: the one Komodo above.
+    instances: dict[str, Instance] = Field({}, validation_alias=_env("instances"))
+    default_instance: str = Field("", validation_alias=_env("default_instance", "KOMODO_MCP_DEFAULT_INSTANCE"),
+                                  description="The instance a tool call without `instance` goes to (the first)")
+
     @field_validator("toolsets", "tools", "exclude_tools", "allowed_hosts", "allowed_origins", "oauth_scopes",
                      "request_state_keys", "deny", "allow", mode="before")
     @classmethod
@@ -130,8 +186,27 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every configured secret, to scrub from anything that leaves the process."""
         values = [getattr(self, name) for name in type(self).model_fields]
+        values += [getattr(instance, name) for instance in self.instances.values() for name in INSTANCE_SECRETS]
         flat = [item for value in values for item in (value if isinstance(value, tuple) else (value,))]
         return [item.get_secret_value() for item in flat if isinstance(item, SecretStr)]
+
+    @property
+    def default_instance_name(self) -> str:
+        return self.default_instance or next(iter(self.instances), "")
+
+    def instance_settings(self, name: str) -> Settings:
+        """The settings one instance's client and tools run with: its URL and credentials, its rate limit if it sets
+        one, and the server's policy with the instance's own denials added (it can narrow, never widen)."""
+        instance = self.instances[name]
+        allow = self.allow if instance.allow is None else tuple(
+            category for category in instance.allow if self.allow is None or category in self.allow)
+        return self.model_copy(update={
+            "url": instance.url, "ui_url": instance.ui_url, "api_key": instance.api_key,
+            "api_secret": instance.api_secret, "jwt": instance.jwt, "username": instance.username,
+            "password": instance.password, "deny": tuple(dict.fromkeys((*self.deny, *instance.deny))),
+            "allow": allow, "instances": {}, "caller_credentials": self.caller_credentials and instance.caller_credentials,
+            "rate_limit_per_minute": _first(instance.rate_limit_per_minute, self.rate_limit_per_minute),
+            "rate_limit_burst": _first(instance.rate_limit_burst, self.rate_limit_burst)})
 
     def denial(self, category: str) -> str | None:
         """The setting that denies a risk category (`deny` or `allow`), if one does."""
@@ -150,6 +225,10 @@ class Settings(BaseSettings):
         if self.username and self.password:
             return "password"
         return "none"
+
+
+def _first(value: float | None, fallback: float) -> float:
+    return fallback if value is None else value
 
 
 # Secrets that may come from a file (Docker and Kubernetes secrets): set e.g. KOMODO_API_SECRET_FILE=/run/secrets/x.
@@ -175,6 +254,31 @@ class SecretFiles(PydanticBaseSettingsSource):
                     raise ConfigError(f"invalid setting {field} ({variable}_FILE): cannot read {path}: "
                                       f"{error.strerror}") from None
         return values
+
+
+INSTANCE_FIELDS = tuple(Instance.model_fields)
+
+
+class InstancesFromEnvironment(PydanticBaseSettingsSource):
+    """KOMODO_MCP_INSTANCES=staging,production names the instances; each one's settings are KOMODO_<NAME>_URL,
+    KOMODO_<NAME>_API_KEY, KOMODO_<NAME>_API_SECRET_FILE, … (the name upper-cased, `-` as `_`)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        names = [name.strip() for name in os.environ.get("KOMODO_MCP_INSTANCES", "").split(",") if name.strip()]
+        instances = {}
+        for name in names:
+            prefix = f"KOMODO_{name.upper().replace('-', '_')}_"
+            values = {}
+            for field in INSTANCE_FIELDS:
+                for key in ((field, f"{field}_file") if field in INSTANCE_SECRETS else (field,)):
+                    value = os.environ.get(prefix + key.upper())
+                    if value:
+                        values[key] = value
+            instances[name] = values
+        return {"instances": instances} if instances else {}
 
 
 def variable_of(field: str) -> str:
@@ -206,6 +310,10 @@ def _one_line(error: ValidationError) -> ConfigError:
     mistakes = []
     for item in error.errors(include_url=False):
         field = str(item["loc"][0]) if item["loc"] else ""
+        if field == "instances":  # an instance's values may be its secrets: name the place, never the value
+            place = " ".join(str(part) for part in item["loc"][1:3])
+            mistakes.append(f"invalid setting instances {place}: {item['msg']}")
+            continue
         given = "" if field in SECRET_FILE_VARIABLES or "input" not in item else f" (got {item['input']!r})"
         mistakes.append(f"invalid setting {_named(field)}: {item['msg']}{given}")
     return ConfigError("; ".join(mistakes))
@@ -228,17 +336,52 @@ def check_policy(settings: Settings) -> None:
     if settings.show_secrets and denied_by:
         raise ConfigError(f"{_named('show_secrets')} is set but {_named(denied_by)} denies the secrets category: "
                           "drop one of them")
+    for name in settings.instances:
+        if settings.show_secrets and settings.instance_settings(name).denial("secrets"):
+            raise ConfigError(f"{_named('show_secrets')} is set but instance {name!r} denies the secrets category: "
+                              "drop one of them")
+
+
+CONNECTION_SETTINGS = ("url", "ui_url", "api_key", "api_secret", "jwt", "username", "password")
+
+
+def check_instances(settings: Settings) -> None:
+    """Several instances replace the single Komodo settings; each needs a URL and whole credentials."""
+    if not settings.instances:
+        if settings.default_instance:
+            raise ConfigError(f"{_named('default_instance')} is set but no instances are (KOMODO_MCP_INSTANCES or "
+                              "[instances.<name>] in the config file)")
+        return
+    single = [field for field in CONNECTION_SETTINGS if getattr(settings, field)]
+    if single and not settings.demo:
+        raise ConfigError(f"{_named(single[0])} is set, and so are instances: put the Komodo connection in one "
+                          "[instances.<name>] (or KOMODO_<NAME>_*) instead")
+    for name, instance in settings.instances.items():
+        if not INSTANCE_NAME.fullmatch(name):
+            raise ConfigError(f"instance name {name!r}: use lower-case letters, digits, - and _ (at most 32, "
+                              "starting with a letter)")
+        for field in ("url", "ui_url"):
+            _http_url(f"instance {name!r} {field}", getattr(instance, field), required=field == "url")
+        for one, other in (("api_key", "api_secret"), ("api_secret", "api_key"), ("username", "password")):
+            if getattr(instance, one) and not getattr(instance, other):
+                raise ConfigError(f"instance {name!r}: {one} is set but {other} is not: set both")
+    if settings.default_instance and settings.default_instance not in settings.instances:
+        raise ConfigError(f"invalid setting {_named('default_instance')}: {settings.default_instance!r} is not an "
+                          f"instance; known: {', '.join(settings.instances)}")
+
+
+def _http_url(what: str, value: str, required: bool = False) -> None:
+    parts = urlsplit(value)
+    if (value or required) and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ConfigError(f"invalid setting {what}: {value!r} is not an http(s) URL (e.g. https://komodo.example.com)")
 
 
 def check_consistency(settings: Settings) -> None:
     """Mistakes no single field shows: each would otherwise surface late, as a traceback or a network error."""
     for field in URL_SETTINGS:
-        value = getattr(settings, field)
-        if value and not (field == "url" and settings.demo):  # the demo serves its own Komodo
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ConfigError(f"invalid setting {_named(field)}: {value!r} is not an http(s) URL "
-                                  "(e.g. https://komodo.example.com)")
+        if not (field == "url" and settings.demo):  # the demo serves its own Komodo
+            _http_url(_named(field), getattr(settings, field))
+    check_instances(settings)
     for one, other in (("api_key", "api_secret"), ("api_secret", "api_key"), ("username", "password")):
         if getattr(settings, one) and not getattr(settings, other):
             raise ConfigError(f"{_named(one)} is set but {_named(other)} is not: set both")
@@ -267,7 +410,7 @@ def load_settings(config_file: str | None = None, **flags: Any) -> Settings:
         @classmethod
         def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Any, env_settings: Any,
                                        dotenv_settings: Any, file_secret_settings: Any) -> tuple[Any, ...]:
-            sources = [init_settings, env_settings, SecretFiles(settings_cls)]
+            sources = [init_settings, env_settings, SecretFiles(settings_cls), InstancesFromEnvironment(settings_cls)]
             if path:
                 sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
             return tuple(sources)

@@ -16,7 +16,7 @@ from .client import KomodoError, NotFound, list_all
 from .mapping.envelope import SHOW_SECRETS, ok, shown
 from .mapping.stacks import compose_content
 from .redact import redact
-from .tools._context import App, app_for, app_of
+from .tools._context import App, app_for, app_for_job, app_of, job_answer
 from .tools.deployments import get_deployment
 from .tools.jobs import job_of
 from .tools.system import fleet_summary
@@ -95,7 +95,8 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
                      mime_type="application/json", description="A job: status, steps and their output")
     @komodo_errors
     async def update(id: str, ctx: Context) -> str:
-        return _json(await job_of(app_of(ctx), id))
+        app, job_id = app_for_job(ctx.request_context, id)
+        return _json(job_answer(app, (await job_of(app, job_id)).model_dump(mode="json")))
 
     @server.completion()
     async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:

@@ -15,15 +15,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import __version__, telemetry
-from .client import KomodoClient, KomodoError, one_tool_call
+from .client import KomodoClient, KomodoError, gather, one_tool_call
 from .config import Settings, check_policy
-from .mapping.envelope import error_body, error_result, komodo_error_body
+from .instances import SELECTED, InstanceChoiceError, choose, qualify
+from .mapping.envelope import compact_json, error_body, error_result, komodo_error_body
 from .audit import AuditLog
 from .prompts import register_prompts
 from .redact import redact, register_secret
@@ -49,13 +50,17 @@ class KomodoMCP(MCPServer[App]):
 
     audit: AuditLog = AuditLog("off")
     audited: frozenset[str] = frozenset()
+    specs: dict[str, Any] = {}  # the served tools' specs by name
     selection: Settings  # what chose the tools (set by build_server): says what would enable one not served
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
         started = time.perf_counter()
         with one_tool_call():  # the rate limit counts this call once, however many Komodo requests it makes
-            result = await self._call_tool(name, arguments, context)
+            if self.selection.instances:
+                result = await self._call_on_instance(name, arguments, context)
+            else:
+                result = await self._call_tool(name, arguments, context)
         if not isinstance(result, CallToolResult):
             return result  # an input-required round: the call is not over yet
         if result.is_error:  # the envelope is the text (see error_result)
@@ -68,6 +73,34 @@ class KomodoMCP(MCPServer[App]):
         if name in self.audited:
             self.audit.record(tool=name, arguments=arguments, caller=caller_of(context), code=code, job_id=job_id)
         return result
+
+    async def _call_on_instance(self, name: str, arguments: dict[str, Any],
+                                context: Context[App, Any] | None) -> CallToolResult | InputRequiredResult:
+        """Several instances: the call goes to the one it names (or the default), under that instance's policy, and
+        the job ids it answers carry the instance."""
+        settings = self.selection
+        try:
+            instance, arguments = choose(arguments, list(settings.instances), settings.default_instance_name)
+        except InstanceChoiceError as error:
+            return error_result(error_body("VALIDATION_ERROR", 400, f"Invalid arguments for {name}: {error}",
+                                           {"fields": [{"field": error.field, "message": str(error)}]}))
+        spec = self.specs.get(name)
+        denied = policy_denial(spec, settings.instance_settings(instance)) if spec else None
+        if denied:
+            return error_result(instance_denial_body(name, instance, *denied))
+        token = SELECTED.set(instance)
+        try:
+            result = await self._call_tool(name, arguments, context)
+        finally:
+            SELECTED.reset(token)
+        if not isinstance(result, CallToolResult):
+            return result
+        if result.is_error:
+            body = qualify(json.loads(result.content[0].text), instance)
+            return error_result(body)
+        structured = qualify(result.structured_content, instance)
+        return CallToolResult(content=[TextContent(type="text", text=compact_json(structured))],
+                              structured_content=structured)
 
     async def _call_tool(self, name: str, arguments: dict[str, Any],
                          context: Context[App, Any] | None) -> CallToolResult | InputRequiredResult:
@@ -101,6 +134,16 @@ def not_served_body(name: str, settings: Settings) -> dict[str, Any]:
     return error_body("NOT_FOUND", 404, f"Unknown tool: {name}; {hint}", {"hint": hint})
 
 
+def instance_denial_body(name: str, instance: str, category: str, setting: str) -> dict[str, Any]:
+    """A tool served for some instances but denied on this one, by the instance's own policy (a server-wide denial
+    leaves the tool out altogether): FORBIDDEN before any Komodo request, naming the setting."""
+    variable = f"KOMODO_{instance.upper().replace('-', '_')}_{setting.upper()}"
+    how = "denies" if setting == "deny" else "does not allow"
+    return error_body("FORBIDDEN", 403, f"{name} is not enabled on instance {instance!r}: its policy {how} "
+                      f"{category} (`{setting}` in [instances.{instance}] of the config file, or {variable})",
+                      {"category": category, "setting": f"instances.{instance}.{setting}", "instance": instance})
+
+
 def caller_of(context: Context[App, Any] | None) -> str:
     """Who asked: the authenticated HTTP subject or client, the caller's own Komodo key, or the stdio user."""
     token = get_access_token()
@@ -125,14 +168,28 @@ def validation_body(tool: str, error: ValidationError) -> dict[str, Any]:
                       {"fields": fields[:MAX_FIELD_ERRORS], **more})
 
 
-async def check_komodo(komodo: KomodoClient) -> None:
+def start_apps(settings: Settings, komodo: KomodoClient | None) -> list[App]:
+    """One App per Komodo instance, the default first; each with its own client (so its own rate limit) and caches.
+    With one Komodo configured, its App alone (`komodo`, if given, is its client)."""
+    if not settings.instances:
+        return [App(komodo=komodo or KomodoClient(settings), settings=settings)]
+    siblings: dict[str, App] = {}
+    for name in settings.instances:
+        own = settings.instance_settings(name)
+        siblings[name] = App(komodo=KomodoClient(own), settings=own, name=name, instances=siblings)
+    default = siblings[settings.default_instance_name]
+    return [default, *(app for app in siblings.values() if app is not default)]
+
+
+async def check_komodo(komodo: KomodoClient, instance: str = "") -> None:
     """Say on stderr, once at start, whether Komodo is reachable and the credentials work. Never fatal."""
+    named = f" (instance {instance})" if instance else ""
     try:
         version = await komodo.read("GetVersion")
-        logger.info("connected to Komodo %s at %s", version.get("version"), komodo.base_url)
+        logger.info("connected to Komodo %s at %s%s", version.get("version"), komodo.base_url, named)
     except KomodoError as error:
-        logger.error("Komodo check failed (%s): %s. The server runs on; tools will answer %s until this is fixed.",
-                     error.code, redact(error.message), error.code)
+        logger.error("Komodo check failed%s (%s): %s. The server runs on; tools will answer %s until this is fixed.",
+                     named, error.code, redact(error.message), error.code)
 
 
 READY_CACHE_SECONDS = 5.0
@@ -157,14 +214,27 @@ def add_probes(server: KomodoMCP, running: list[App]) -> None:
         if not running:
             return JSONResponse({"status": "starting"}, status_code=503)
         if time.monotonic() - cache["at"] > READY_CACHE_SECONDS:
-            try:
-                version = await running[0].komodo.read("GetVersion")
-                cache["answer"] = (200, {"status": "ready", "komodo_version": version.get("version")})
-            except KomodoError as error:
-                cache["answer"] = (503, {"status": "not ready", "code": error.code, "error": redact(error.message)})
+            cache["answer"] = await readiness(running[0])
             cache["at"] = time.monotonic()
         status, body = cache["answer"]
         return JSONResponse(body, status_code=status)
+
+
+async def readiness(default: App) -> tuple[int, dict[str, Any]]:
+    """Whether Komodo answers these credentials. With several instances, each one's answer; ready (200) while the
+    default instance answers, `degraded` when another does not."""
+    apps = [default, *(app for app in default.instances.values() if app is not default)]
+    answers = await gather(*(app.komodo.read("GetVersion") for app in apps), tolerate=True)
+    states = [{"status": "not ready", "code": answer.code, "error": redact(answer.message)}
+              if isinstance(answer, KomodoError) else {"status": "ready", "komodo_version": answer.get("version")}
+              for answer in answers]
+    if not default.instances:
+        return (200 if states[0]["status"] == "ready" else 503), states[0]
+    every = all(state["status"] == "ready" for state in states)
+    overall = "ready" if every else "degraded" if states[0]["status"] == "ready" else "not ready"
+    return (503 if overall == "not ready" else 200), {
+        "status": overall, "default_instance": default.name,
+        "instances": {app.name: state for app, state in zip(apps, states)}}
 
 
 def build_server(settings: Settings, *, komodo: KomodoClient | None = None, check: bool = True) -> KomodoMCP:
@@ -176,18 +246,19 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
 
     @asynccontextmanager
     async def lifespan(server: MCPServer[App]) -> AsyncIterator[App]:
-        client = komodo or KomodoClient(settings)
+        apps = start_apps(settings, komodo)
         try:
             async with anyio.create_task_group() as group:
-                if check:
-                    group.start_soon(check_komodo, client)
-                app = App(komodo=client, settings=settings)
-                running.append(app)
-                yield app
+                for app in apps:
+                    if check:
+                        group.start_soon(check_komodo, app.komodo, app.name if settings.instances else "")
+                running.append(apps[0])
+                yield apps[0]
                 group.cancel_scope.cancel()
         finally:
             if komodo is None:  # callers' clients share its connections: nothing else to close
-                await client.aclose()
+                for app in apps:
+                    await app.komodo.aclose()
 
     tasks = any(spec.kind == "execute" for spec in specs)
     task_methods = KomodoTasks()
@@ -209,5 +280,6 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
     register_prompts(server)
     server.audit = AuditLog(settings.audit_log)
     server.selection = settings
+    server.specs = {spec.name: spec for spec in specs}
     server.audited = frozenset(spec.name for spec in specs if spec.kind != "read" and not spec.read_only)
     return server

@@ -25,10 +25,10 @@ from mcp.types import CallToolResult, RequestParams
 
 from .client import KomodoError
 from .mapping.common import iso
-from .mapping.envelope import ok
+from .mapping.envelope import compact_json, ok
 from .mapping.jobs import job_error
 from .mapping.status import job_status
-from .tools._context import App, app_for
+from .tools._context import App, app_for, app_for_job, job_answer
 from .tools._execution import answer_for_job
 
 EXTENSION_ID = "io.modelcontextprotocol/tasks"
@@ -65,11 +65,12 @@ def task_fields(update: dict[str, Any], job_id: str, legacy: bool) -> dict[str, 
                      {"ttlMs": None, "pollIntervalMs": POLL_INTERVAL_MS})
 
 
-async def final_result(app: App, job_id: str) -> dict[str, Any]:
+async def final_result(ctx: ServerRequestContext[App, Any], task_id: str) -> dict[str, Any]:
     """What the task's request finally answers: the execute tool's own result, as if it had waited for the end
     (so it matches the tool's outputSchema); a failed job is in its `status`, `success` and `error`."""
-    body = ok(await answer_for_job(app, job_id)).model_dump(mode="json")
-    return {"content": [{"type": "text", "text": json.dumps(body, indent=2)}], "structuredContent": body,
+    app, job_id = app_for_job(ctx, task_id)
+    body = job_answer(app, ok(await answer_for_job(app, job_id)).model_dump(mode="json"))
+    return {"content": [{"type": "text", "text": compact_json(body)}], "structuredContent": body,
             "isError": False}
 
 
@@ -90,7 +91,8 @@ class TaskMiddleware:
             asked = "task" in params if legacy else ctx.protocol_version == MODERN and _wants_extension(params)
             job_id = ((result.get("structuredContent") or {}).get("data") or {}).get("job_id")
             if asked and job_id and not result.get("isError"):  # nothing started: the plain error answers
-                update = await app_for(ctx).komodo.read("GetUpdate", id=job_id)
+                app, komodo_id = app_for_job(ctx, job_id)
+                update = await app.komodo.read("GetUpdate", id=komodo_id)
                 task = task_fields(update, job_id, legacy)
                 return {"task": task} if legacy else {**task, "resultType": "task"}
         return result
@@ -125,7 +127,8 @@ class KomodoTasks(Extension):
 
     async def _update(self, ctx: ServerRequestContext[App, Any], task_id: str) -> dict[str, Any]:
         try:
-            return await app_for(ctx).komodo.read("GetUpdate", id=task_id)
+            app, job_id = app_for_job(ctx, task_id)
+            return await app.komodo.read("GetUpdate", id=job_id)
         except KomodoError as error:
             raise MCPError(code=INVALID_PARAMS, message=f"Unknown task {task_id}: {error.message}") from None
 
@@ -136,9 +139,9 @@ class KomodoTasks(Extension):
         if legacy:
             return task
         if task["status"] == "completed":
-            task["result"] = {**await final_result(app_for(ctx), params.taskId), "resultType": "complete"}
+            task["result"] = {**await final_result(ctx, params.taskId), "resultType": "complete"}
         elif task["status"] == "failed":
-            result = await final_result(app_for(ctx), params.taskId)
+            result = await final_result(ctx, params.taskId)
             error = result["structuredContent"]["data"].get("error") or {}
             task["error"] = {"code": -32000, "message": error.get("message", "the job failed"),
                              "data": result["structuredContent"]}
@@ -148,14 +151,16 @@ class KomodoTasks(Extension):
         """2025-11-25: block until the job ends, then answer what the call finally produced."""
         while (await self._update(ctx, params.taskId)).get("status") != "Complete":
             await anyio.sleep(POLL_INTERVAL_MS / 1000)
-        result = await final_result(app_for(ctx), params.taskId)
+        result = await final_result(ctx, params.taskId)
         return {**result, "_meta": {"io.modelcontextprotocol/related-task": {"taskId": params.taskId}}}
 
     async def list(self, ctx: ServerRequestContext[App, Any], params: CursorParams) -> dict[str, Any]:
         """2025-11-25: the jobs these credentials can see, newest first, one Komodo page per cursor."""
         page = int(params.cursor) if params.cursor and params.cursor.isdigit() else 0
-        answer = await app_for(ctx).komodo.read("ListUpdates", query={}, page=page)
-        tasks = [task_fields({**u, "logs": []}, u["id"], legacy=True) for u in answer["updates"]]
+        app = app_for(ctx)
+        answer = await app.komodo.read("ListUpdates", query={}, page=page)
+        tasks = [task_fields({**u, "logs": []}, job_answer(app, {"job_id": u["id"]})["job_id"], legacy=True)
+                 for u in answer["updates"]]
         listed: dict[str, Any] = {"tasks": tasks}
         if answer.get("next_page") is not None:
             listed["nextCursor"] = str(answer["next_page"])

@@ -521,6 +521,20 @@ class VersionInfo(BaseModel):
     tools: int
 
 
+class InstanceItem(BaseModel):
+    name: str = Field(description="Pass as `instance` to any tool")
+    default: bool = Field(description="Calls without `instance` go here")
+    url: str
+    reachable: bool = Field(description="Komodo answered these credentials just now")
+    komodo_version: str | None
+    error: str | None = Field(description="Why it is not reachable (CODE: message)")
+    denied: list[str] = Field(description="Risk categories this instance's policy denies")
+
+
+class InstanceList(BaseModel):
+    items: list[InstanceItem]
+
+
 class TomlExport(BaseModel):
     toml: str
     resources: int

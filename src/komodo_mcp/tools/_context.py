@@ -14,6 +14,8 @@ from mcp.server.mcpserver import Context
 from ..client import KomodoClient, KomodoError
 from ..client._callers import CallerGuard
 from ..config import Settings
+from ..client import NotFound
+from ..instances import SELECTED, qualify, split_job_id
 
 TAG_CACHE_SECONDS = 30.0
 ID_CACHE_SECONDS = 60.0  # name → id; a stale id is noticed (the resource answers another id) and refetched
@@ -31,6 +33,9 @@ PARAM = {"Server": "server", "Deployment": "deployment", "Stack": "stack", "Buil
 class App:
     komodo: KomodoClient
     settings: Settings
+    name: str = "default"  # the instance's name when several are configured
+    # Every instance's App by name, shared by all of them (empty with one Komodo): a call's `instance` picks one.
+    instances: dict[str, App] = field(default_factory=dict)
     _tags: dict[str, str] = field(default_factory=dict)
     _tags_at: float = 0.0
     _ids: Expiring = field(default_factory=lambda: Expiring(ID_CACHE_SECONDS, 4096))
@@ -144,8 +149,10 @@ def is_object_id(key: str) -> bool:
 
 
 def app_for(request_context: Any) -> App:
-    """The App serving this request: the server's own, or one acting with the caller's Komodo key (HTTP only)."""
+    """The App serving this request: the selected instance's (the server's own with one Komodo), or one acting with
+    the caller's Komodo key (HTTP only)."""
     app: App = request_context.lifespan_context
+    app = app.instances.get(SELECTED.get() or app.name, app)
     request = getattr(request_context, "request", None)
     if request is None or not app.settings.caller_credentials:
         return app
@@ -155,3 +162,24 @@ def app_for(request_context: Any) -> App:
 
 def app_of(ctx: Context[Any, Any]) -> App:
     return app_for(ctx.request_context)
+
+
+def app_for_job(request_context: Any, job_id: str) -> tuple[App, str]:
+    """The App that ran a job and the job's Komodo id: with several instances the id names its instance
+    (`staging:65f…`); an id without one is the default instance's."""
+    owner, bare = split_job_id(job_id)
+    instances = request_context.lifespan_context.instances
+    if not instances or owner is None:
+        return app_for(request_context), job_id
+    if owner not in instances:
+        raise NotFound(f"job {job_id}: no instance {owner!r} (configured: {', '.join(instances)})")
+    token = SELECTED.set(owner)
+    try:
+        return app_for(request_context), bare
+    finally:
+        SELECTED.reset(token)
+
+
+def job_answer(app: App, answer: Any) -> Any:
+    """An answer about a job, its job ids carrying the instance when several are configured."""
+    return qualify(answer, app.name) if app.instances else answer

@@ -46,16 +46,25 @@ def categories_of(spec: ToolSpec) -> frozenset[str]:
 
 
 def policy_denial(spec: ToolSpec, settings: Settings) -> tuple[str, str] | None:
-    """The first denied category of a tool and the setting that denies it (`deny` or `allow`), if any."""
+    """The first denied category of a tool and the setting that denies it (`deny` or `allow`; `instances` when
+    each of several instances' own policy denies it), if any. A tool some instance allows is served; a call on an
+    instance that denies it is refused then (server.instance_denial_body)."""
     for category in sorted(categories_of(spec)):
         setting = settings.denial(category)
         if setting:
             return category, setting
+    if settings.instances:
+        per_instance = [policy_denial(spec, settings.instance_settings(name)) for name in settings.instances]
+        if all(per_instance):
+            return per_instance[0][0], "instances"  # type: ignore[index]  # all() saw each one set
     return None
 
 
 def denial_text(category: str, setting: str) -> str:
     """What denies a category and how to allow it, naming the flag, the variable and the config key."""
+    if setting == "instances":
+        return (f"every instance's policy denies {category}: allow it in one (`deny`/`allow` in "
+                "[instances.<name>] of the config file, or KOMODO_<NAME>_DENY/_ALLOW)")
     if setting == "deny":
         return (f"the policy denies {category}: remove it from --deny ({variable_of('deny')}, "
                 "`deny` in the config file)")

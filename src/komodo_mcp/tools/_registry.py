@@ -20,6 +20,7 @@ from pydantic import BaseModel, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..config import Settings
+from ..instances import ARGUMENT, input_property
 from ..mapping.envelope import Envelope, envelope_result
 from . import FAMILIES
 from ._confirm import confirming
@@ -45,6 +46,11 @@ CORE_TOOLS = frozenset({
 })
 
 
+# With several instances, ListInstances joins the default toolset and StartStack leaves it, keeping it under 40:
+# DeployStack also brings a stopped stack up (`compose up`).
+CORE_TOOLS_SEVERAL = CORE_TOOLS - {"komodo_execute_StartStack"} | {"komodo_read_ListInstances"}
+
+
 def all_specs() -> list[ToolSpec]:
     """Every tool in catalogue order: families in FAMILIES order, tools in declaration order."""
     return [value for module in FAMILIES for value in vars(module).values() if isinstance(value, ToolSpec)]
@@ -54,11 +60,12 @@ def toolset_names() -> list[str]:
     return ["core", *KIND_TOOLSETS, *sorted({spec.family for spec in all_specs()} - {"terminal"}), "terminal", "all"]
 
 
-def in_toolset(spec: ToolSpec, toolset: str) -> bool:
+def in_toolset(spec: ToolSpec, toolset: str, several: bool = False) -> bool:
+    """Whether a toolset holds a tool; `several`: with several Komodo instances configured."""
     if spec.kind == "terminal":  # a shell on the fleet is never implied: only the terminal toolset has it
         return toolset == "terminal"
     return (toolset == "all" or spec.kind == toolset or spec.family == toolset
-            or (toolset == "core" and spec.name in CORE_TOOLS))
+            or (toolset == "core" and spec.name in (CORE_TOOLS_SEVERAL if several else CORE_TOOLS)))
 
 
 def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[ToolSpec]:
@@ -70,7 +77,9 @@ def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[Tool
     unknown_tools = (set(settings.tools) | set(settings.exclude_tools)) - names
     if unknown_tools:
         raise ValueError(f"unknown tool(s): {', '.join(sorted(unknown_tools))}; see `komodo-mcp tools --toolsets all`")
-    selected = [s for s in specs if s.name in settings.tools or any(in_toolset(s, t) for t in settings.toolsets)]
+    several = bool(settings.instances)
+    selected = [s for s in specs if s.name in settings.tools
+                or any(in_toolset(s, t, several) for t in settings.toolsets)]
     return [s for s in selected if _refusal(s, settings) is None]
 
 
@@ -182,6 +191,15 @@ class DeferredTool(KomodoTool):
 
 
 def to_tool(spec: ToolSpec, settings: Settings) -> Tool:
+    tool = _tool(spec, settings)
+    if settings.instances and spec.operation != "ListInstances":
+        properties = {**tool.parameters.get("properties", {}),
+                      ARGUMENT: input_property(list(settings.instances), settings.default_instance_name)}
+        tool.parameters = {**tool.parameters, "properties": properties}
+    return tool
+
+
+def _tool(spec: ToolSpec, settings: Settings) -> Tool:
     schemas = precomputed_schemas().get(schema_key(spec, settings))
     if schemas is None:
         return build_tool(spec, settings)

@@ -15,8 +15,9 @@ from ..client import InvalidRequest, KomodoError, gather, list_all
 from ..mapping.alerts import alert_brief
 from ..mapping.common import created_at, iso, split_ids_and_names, tag_names
 from ..mapping.envelope import Envelope, ok
-from ..mapping.models import (AlerterItem, BuilderItem, JobBrief, Page, ScheduleItem, Summary, TagItem, TomlExport,
-                              VersionInfo)
+from ..config import CATEGORIES
+from ..mapping.models import (AlerterItem, BuilderItem, InstanceItem, InstanceList, JobBrief, Page, ScheduleItem,
+                              Summary, TagItem, TomlExport, VersionInfo)
 from ..mapping.status import DEPLOYMENT_OF_BUCKET, STACK_OF_BUCKET, alert_severity, summary_by_status
 from ..redact import MASK, mask_text
 from ._context import PARAM, App, app_of
@@ -82,6 +83,24 @@ async def get_version(ctx: Context) -> Envelope[VersionInfo]:
         default_pagination_limit=core.get("default_pagination_limit", 50), server_name="komodo-mcp",
         server_version=__version__, toolsets=list(app.settings.toolsets), read_only=app.settings.read_only,
         tools=len(select(app.settings))))
+
+
+@read("ListInstances", "List Komodo instances")
+async def list_instances(ctx: Context) -> Envelope[InstanceList]:
+    """The Komodo instances this server reaches (e.g. staging and production), each with whether it answers now,
+    its Komodo version and what its policy denies. Pass a name as `instance` to any tool; job ids carry their
+    instance (`staging:<id>`)."""
+    app = app_of(ctx)
+    apps = list(app.instances.values()) or [app]
+    default = app.settings.default_instance_name or app.name
+    versions = await gather(*(each.komodo.read("GetVersion") for each in apps), tolerate=True)
+    return ok(InstanceList(items=[InstanceItem(
+        name=each.name, default=each.name == default, url=each.settings.url,
+        reachable=not isinstance(version, KomodoError),
+        komodo_version=None if isinstance(version, KomodoError) else version.get("version"),
+        error=f"{version.code}: {version.message}" if isinstance(version, KomodoError) else None,
+        denied=[category for category in CATEGORIES if each.settings.denial(category)])
+        for each, version in zip(apps, versions)]))
 
 
 @read("ListSchedules", "List schedules")
