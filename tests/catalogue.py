@@ -53,6 +53,8 @@ CORE_TOOLS = (qualified("read", READ_TOOLS[:16]) | qualified("execute", EXECUTE_
                                    "FindProblems"])
               | qualified("execute", ["WaitForJob", "DeployStack", "StartDeployment", "StopDeployment",
                                       "RestartDeployment", "StartStack", "StopStack", "RestartStack"]))
+# With several Komodo instances (the demo has two), ListInstances takes StartStack's place: still 39.
+CORE_TOOLS_SEVERAL = CORE_TOOLS - {"komodo_execute_StartStack"} | {"komodo_read_ListInstances"}
 
 DESTRUCTIVE = {*(f"komodo_write_Delete{kind}" for kind in ("Deployment", "Stack", "Build", "Repo", "Procedure",
                                                            "Action", "Variable")),"komodo_execute_StopServer", "komodo_execute_StopDeployment", "komodo_execute_DestroyDeployment",

@@ -51,6 +51,7 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     # system
     "komodo_read_GetSummary": (_fixed({}), 10, 10),
     "komodo_read_GetVersion": (_fixed({}), 2, 2),
+    "komodo_read_ListInstances": (_fixed({}), 1, 1),  # GetVersion of each instance (here the one)
     "komodo_read_ListSchedules": (_fixed({}), 2, 1),
     "komodo_read_ListBuilders": (_fixed({}), 4, 3),
     "komodo_read_ListAlerters": (_fixed({}), 4, 3),

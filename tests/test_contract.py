@@ -73,8 +73,8 @@ SOURCE_OPERATIONS = sorted(operations_in_source() - set(NOT_SENT))
 
 # (tool, arguments) or (tool, arguments, the error code it must answer)
 READS: list[tuple[Any, ...]] = [
-    ("GetSummary", {}), ("GetVersion", {}), ("ListSchedules", {}), ("ListBuilders", {}), ("ListAlerters", {}),
-    ("ListTags", {}), ("ListVariables", {}), ("ExportToml", {"include_variables": True}),
+    ("GetSummary", {}), ("GetVersion", {}), ("ListInstances", {}), ("ListSchedules", {}), ("ListBuilders", {}),
+    ("ListAlerters", {}), ("ListTags", {}), ("ListVariables", {}), ("ExportToml", {"include_variables": True}),
     ("ExportToml", {"resource_type": "deployment", "ids": ["api-v2"]}),
     ("ListServers", {}), ("ListServers", {"status": "running"}), ("GetServer", {"id": "production-api"}),
     ("GetServer", {"id": "edge-cache-01"}), ("GetServer", {"id": "nope"}, "NOT_FOUND"),

@@ -15,7 +15,7 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from .catalogue import CORE_TOOLS
+from .catalogue import CORE_TOOLS_SEVERAL
 from .processes import PATIENCE_S, free_port
 from .processes import http_server as demo_http_server
 
@@ -134,7 +134,7 @@ async def test_http_demo_lists_and_calls_tools(http_server, era):
     async with Client(http_server, mode=era) as client:
         tools = (await client.list_tools()).tools
         result = await client.call_tool("komodo_read_ListAlerts", {"resolved": False})
-    assert {t.name for t in tools} == CORE_TOOLS  # the default toolset
+    assert {t.name for t in tools} == CORE_TOOLS_SEVERAL  # the default toolset, with the demo's two instances
     assert not result.is_error and result.structured_content["data"]["total"] == 4
 
 

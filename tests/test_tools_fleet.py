@@ -14,7 +14,7 @@ pytestmark = pytest.mark.anyio
 RESULT_CHAR_LIMIT = 100_000  # ~25,000 tokens, Claude Code's default cap for one tool result
 
 SAMPLES: dict[str, dict] = {
-    "GetSummary": {}, "GetVersion": {}, "ListSchedules": {}, "ListBuilders": {}, "ListAlerters": {}, "ListTags": {},
+    "GetSummary": {}, "GetVersion": {}, "ListInstances": {}, "ListSchedules": {}, "ListBuilders": {}, "ListAlerters": {}, "ListTags": {},
     "ExportToml": {"include_variables": True}, "ListServers": {}, "GetServer": {"id": "production-api"},
     "ListContainers": {"server_id": "production-api"},
     "GetContainerLog": {"server_id": "production-api", "container": "api-v2", "tail": 20},

@@ -204,7 +204,8 @@ class Settings(BaseSettings):
             "url": instance.url, "ui_url": instance.ui_url, "api_key": instance.api_key,
             "api_secret": instance.api_secret, "jwt": instance.jwt, "username": instance.username,
             "password": instance.password, "deny": tuple(dict.fromkeys((*self.deny, *instance.deny))),
-            "allow": allow, "instances": {}, "caller_credentials": self.caller_credentials and instance.caller_credentials,
+            "allow": allow, "instances": {},
+            "caller_credentials": self.caller_credentials and instance.caller_credentials,
             "rate_limit_per_minute": _first(instance.rate_limit_per_minute, self.rate_limit_per_minute),
             "rate_limit_burst": _first(instance.rate_limit_burst, self.rate_limit_burst)})
 

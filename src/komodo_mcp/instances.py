@@ -77,4 +77,4 @@ def _prefixed(job_id: Any, instance: str) -> Any:
 def input_property(names: list[str], default: str) -> dict[str, Any]:
     """The `instance` parameter every tool lists when several instances are configured: flat, a plain enum."""
     return {"type": "string", "enum": names,
-            "description": f"Komodo instance to act on (default {default}); komodo_read_ListInstances lists them"}
+            "description": f"Komodo instance (default {default})"}

@@ -25,7 +25,7 @@ from mcp.types import CallToolResult, RequestParams
 
 from .client import KomodoError
 from .mapping.common import iso
-from .mapping.envelope import compact_json, ok
+from .mapping.envelope import ok
 from .mapping.jobs import job_error
 from .mapping.status import job_status
 from .tools._context import App, app_for, app_for_job, job_answer
@@ -70,7 +70,7 @@ async def final_result(ctx: ServerRequestContext[App, Any], task_id: str) -> dic
     (so it matches the tool's outputSchema); a failed job is in its `status`, `success` and `error`."""
     app, job_id = app_for_job(ctx, task_id)
     body = job_answer(app, ok(await answer_for_job(app, job_id)).model_dump(mode="json"))
-    return {"content": [{"type": "text", "text": compact_json(body)}], "structuredContent": body,
+    return {"content": [{"type": "text", "text": json.dumps(body, indent=2)}], "structuredContent": body,
             "isError": False}
 
 
