@@ -22,6 +22,7 @@ from typing import Any
 
 import anyio
 import httpx2
+from anyio.streams.buffered import BufferedByteReceiveStream
 from _common import free_port, start_http_server, timed
 from bench_cold_start import time_import, time_to_tools_list
 from bench_throughput import META, load
@@ -53,6 +54,43 @@ async def requests_per_call() -> None:
     logging.disable(logging.NOTSET)
 
 
+class BareStdioClient:
+    """A minimal MCP client: newline-delimited JSON-RPC over the server's pipes, no result validation. What it
+    measures is the server's own cost (the SDK client also validates every structuredContent against its
+    outputSchema, which is the client's cost)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env, self.next_id = env, 0
+
+    async def __aenter__(self) -> BareStdioClient:
+        self.process = await anyio.open_process([sys.executable, "-m", "komodo_mcp"], env=self.env,
+                                                stderr=subprocess.DEVNULL)
+        self.lines = BufferedByteReceiveStream(self.process.stdout)  # type: ignore[arg-type]
+        await self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                          "clientInfo": {"name": "bench", "version": "1"}})
+        await self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.process.stdin.aclose()  # type: ignore[union-attr]
+        await self.process.wait()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.process.stdin.send(json.dumps(message).encode() + b"\n")  # type: ignore[union-attr]
+
+    async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.next_id += 1
+        await self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        while True:
+            answer = json.loads(await self.lines.receive_until(b"\n", 50_000_000))
+            if answer.get("id") == self.next_id:
+                return answer
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> None:
+        answer = await self.request("tools/call", {"name": name, "arguments": arguments})
+        assert not answer["result"].get("isError"), answer
+
+
 async def ratios(rounds: int) -> None:
     section(f"per-call time over stdio vs one raw Komodo call, {FLEET:,} deployments, medians of {rounds}")
     with SimulatorThread(Simulator(resources=FLEET)) as sim:
@@ -60,7 +98,8 @@ async def ratios(rounds: int) -> None:
             **os.environ, "KOMODO_URL": sim.url, "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET,
             "KOMODO_MCP_RATE_LIMIT": "0", "KOMODO_MCP_LOG_LEVEL": "WARNING", "KOMODO_MCP_AUDIT_LOG": "off",
             "KOMODO_MCP_TOOLSETS": "all"})
-        async with httpx2.AsyncClient(base_url=sim.url, headers=HEADERS) as http, Client(params) as client:
+        async with httpx2.AsyncClient(base_url=sim.url, headers=HEADERS) as http, Client(params) as client, \
+                BareStdioClient(params.env or {}) as bare:
             async def raw(op: str, **arguments: Any) -> None:
                 response = await http.post("/read", content=json.dumps({"type": op, "params": arguments}))
                 response.raise_for_status()
@@ -70,21 +109,24 @@ async def ratios(rounds: int) -> None:
                 assert not result.is_error, result.content[0].text
 
             pairs = {  # ListTags is one Komodo request either way: the cost of MCP itself, stdio and the client
-                "ListTags (MCP's own cost)": (lambda: raw("ListTags"), lambda: tool("komodo_read_ListTags", {}), None),
-                "GetDeployment": (lambda: raw("GetDeployment", deployment="svc-04242"),
-                                  lambda: tool("komodo_read_GetDeployment", {"id": "svc-04242"}), 2.0),
+                "ListTags (MCP's own cost)": (lambda: raw("ListTags"), "komodo_read_ListTags", {}, None),
+                "GetDeployment": (lambda: raw("GetDeployment", deployment="svc-04242"), "komodo_read_GetDeployment",
+                                  {"id": "svc-04242"}, 2.0),
                 "ListDeployments page 3": (lambda: raw("ListDeployments", query={}, page=2, limit=50),
-                                           lambda: tool("komodo_read_ListDeployments", {"page": 3}), 1.5),
+                                           "komodo_read_ListDeployments", {"page": 3}, 1.5),
             }
-            print(f"{'':<28}{'raw ms':>8}{'mcp ms':>8}{'ratio':>8}{'target':>8}")
-            for name, (raw_call, mcp_call, target) in pairs.items():
-                # Interleaved repetitions, so both sides see the same machine load.
-                raw_ms, mcp_ms = [], []
+            print(f"{'':<28}{'raw ms':>8}{'mcp ms':>8}{'ratio':>8}{'bare ms':>9}{'ratio':>8}{'target':>8}")
+            for label, (raw_call, name, arguments, target) in pairs.items():
+                # Interleaved repetitions, so all sides see the same machine load. "mcp": the SDK client (which
+                # validates each result against the outputSchema); "bare": BareStdioClient, the server's own cost.
+                samples: dict[str, list[float]] = {"raw": [], "mcp": [], "bare": []}
                 for _ in range(3):
-                    raw_ms.append(await timed(raw_call, rounds))
-                    mcp_ms.append(await timed(mcp_call, rounds))
-                r, m = statistics.median(raw_ms), statistics.median(mcp_ms)
-                print(f"{name:<28}{r:>8.2f}{m:>8.2f}{m / r:>7.2f}x" + (f"{target:>7.1f}x" if target else ""))
+                    samples["raw"].append(await timed(raw_call, rounds))
+                    samples["mcp"].append(await timed(lambda: tool(name, arguments), rounds))
+                    samples["bare"].append(await timed(lambda: bare.call_tool(name, arguments), rounds))
+                r, m, b = (statistics.median(samples[side]) for side in ("raw", "mcp", "bare"))
+                print(f"{label:<28}{r:>8.2f}{m:>8.2f}{m / r:>7.2f}x{b:>9.2f}{b / r:>7.2f}x"
+                      + (f"{target:>7.1f}x" if target else ""))
 
 
 async def tools_list_size() -> None:
