@@ -65,6 +65,8 @@ def mask_text(text: str) -> str:
     for secret in _SECRET_VALUES:
         if secret in text:
             text = text.replace(secret, MASK)
+    if ":" not in text and "=" not in text:  # most strings (names, ids, states): no header, URL or assignment
+        return _SHAPES.sub(MASK, text)
     text = _HEADER.sub(lambda m: m[1] + m[2] + MASK, text)
     text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
     text = _SHAPES.sub(MASK, text)
