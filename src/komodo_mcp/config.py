@@ -260,6 +260,11 @@ class SecretFiles(PydanticBaseSettingsSource):
 INSTANCE_FIELDS = tuple(Instance.model_fields)
 
 
+def instance_variable(instance: str, field: str) -> str:
+    """The environment variable of one instance's setting (`staging`, `api_secret` → KOMODO_STAGING_API_SECRET)."""
+    return f"KOMODO_{instance.upper().replace('-', '_')}_{field.upper()}"
+
+
 class InstancesFromEnvironment(PydanticBaseSettingsSource):
     """KOMODO_MCP_INSTANCES=staging,production names the instances; each one's settings are KOMODO_<NAME>_URL,
     KOMODO_<NAME>_API_KEY, KOMODO_<NAME>_API_SECRET_FILE, … (the name upper-cased, `-` as `_`)."""
@@ -271,11 +276,10 @@ class InstancesFromEnvironment(PydanticBaseSettingsSource):
         names = [name.strip() for name in os.environ.get("KOMODO_MCP_INSTANCES", "").split(",") if name.strip()]
         instances = {}
         for name in names:
-            prefix = f"KOMODO_{name.upper().replace('-', '_')}_"
             values = {}
             for field in INSTANCE_FIELDS:
                 for key in ((field, f"{field}_file") if field in INSTANCE_SECRETS else (field,)):
-                    value = os.environ.get(prefix + key.upper())
+                    value = os.environ.get(instance_variable(name, key))
                     if value:
                         values[key] = value
             instances[name] = values

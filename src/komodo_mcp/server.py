@@ -15,23 +15,23 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
-from mcp.types import CallToolResult, InputRequiredResult, TextContent
+from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import __version__, telemetry
-from .client import KomodoClient, KomodoError, gather, one_tool_call
+from .client import KomodoClient, KomodoError, one_tool_call
 from .config import Settings, check_policy
-from .instances import SELECTED, InstanceChoiceError, choose, qualify
-from .mapping.envelope import compact_json, error_body, error_result, komodo_error_body
+from .instances import SELECTED, InstanceChoiceError, choose
+from .mapping.envelope import error_body, error_result, komodo_error_body
 from .audit import AuditLog
 from .prompts import register_prompts
 from .redact import redact, register_secret
 from .resources import RequestScope, register_resources
 from .tasks import KomodoTasks, TaskMiddleware
-from .tools._context import CALLER_KEY, App
-from .tools._policy import denial_text, policy_denial
+from .tools._context import CALLER_KEY, App, instance_versions
+from .tools._policy import denial_text, instance_denial_text, policy_denial
 from .tools._registry import all_specs, select, to_tool, why_not_served
 
 logger = logging.getLogger("komodo_mcp.server")
@@ -51,13 +51,14 @@ class KomodoMCP(MCPServer[App]):
     audit: AuditLog = AuditLog("off")
     audited: frozenset[str] = frozenset()
     specs: dict[str, Any] = {}  # the served tools' specs by name
+    instances: dict[str, Settings] = {}  # with several Komodo instances: each one's settings, the default first
     selection: Settings  # what chose the tools (set by build_server): says what would enable one not served
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[App, Any] | None = None) -> CallToolResult | InputRequiredResult:
         started = time.perf_counter()
         with one_tool_call():  # the rate limit counts this call once, however many Komodo requests it makes
-            if self.selection.instances:
+            if self.instances:
                 result = await self._call_on_instance(name, arguments, context)
             else:
                 result = await self._call_tool(name, arguments, context)
@@ -78,29 +79,20 @@ class KomodoMCP(MCPServer[App]):
                                 context: Context[App, Any] | None) -> CallToolResult | InputRequiredResult:
         """Several instances: the call goes to the one it names (or the default), under that instance's policy, and
         the job ids it answers carry the instance."""
-        settings = self.selection
         try:
-            instance, arguments = choose(arguments, list(settings.instances), settings.default_instance_name)
+            instance, arguments = choose(arguments, list(self.instances), self.selection.default_instance_name)
         except InstanceChoiceError as error:
             return error_result(error_body("VALIDATION_ERROR", 400, f"Invalid arguments for {name}: {error}",
                                            {"fields": [{"field": error.field, "message": str(error)}]}))
         spec = self.specs.get(name)
-        denied = policy_denial(spec, settings.instance_settings(instance)) if spec else None
+        denied = policy_denial(spec, self.instances[instance]) if spec else None
         if denied:
             return error_result(instance_denial_body(name, instance, *denied))
-        token = SELECTED.set(instance)
+        token = SELECTED.set(instance)  # the envelope qualifies job ids with it (mapping/envelope.on_instance)
         try:
-            result = await self._call_tool(name, arguments, context)
+            return await self._call_tool(name, arguments, context)
         finally:
             SELECTED.reset(token)
-        if not isinstance(result, CallToolResult):
-            return result
-        if result.is_error:
-            body = qualify(json.loads(result.content[0].text), instance)
-            return error_result(body)
-        structured = qualify(result.structured_content, instance)
-        return CallToolResult(content=[TextContent(type="text", text=compact_json(structured))],
-                              structured_content=structured)
 
     async def _call_tool(self, name: str, arguments: dict[str, Any],
                          context: Context[App, Any] | None) -> CallToolResult | InputRequiredResult:
@@ -137,11 +129,8 @@ def not_served_body(name: str, settings: Settings) -> dict[str, Any]:
 def instance_denial_body(name: str, instance: str, category: str, setting: str) -> dict[str, Any]:
     """A tool served for some instances but denied on this one, by the instance's own policy (a server-wide denial
     leaves the tool out altogether): FORBIDDEN before any Komodo request, naming the setting."""
-    variable = f"KOMODO_{instance.upper().replace('-', '_')}_{setting.upper()}"
-    how = "denies" if setting == "deny" else "does not allow"
-    return error_body("FORBIDDEN", 403, f"{name} is not enabled on instance {instance!r}: its policy {how} "
-                      f"{category} (`{setting}` in [instances.{instance}] of the config file, or {variable})",
-                      {"category": category, "setting": f"instances.{instance}.{setting}", "instance": instance})
+    return error_body("FORBIDDEN", 403, f"{name} is not enabled on instance {instance!r}: "
+                      f"{instance_denial_text(instance, category, setting)}", {"category": category, "setting": f"instances.{instance}.{setting}", "instance": instance})
 
 
 def caller_of(context: Context[App, Any] | None) -> str:
@@ -168,17 +157,15 @@ def validation_body(tool: str, error: ValidationError) -> dict[str, Any]:
                       {"fields": fields[:MAX_FIELD_ERRORS], **more})
 
 
-def start_apps(settings: Settings, komodo: KomodoClient | None) -> list[App]:
-    """One App per Komodo instance, the default first; each with its own client (so its own rate limit) and caches.
-    With one Komodo configured, its App alone (`komodo`, if given, is its client)."""
-    if not settings.instances:
+def start_apps(settings: Settings, komodo: KomodoClient | None, instances: dict[str, Settings]) -> list[App]:
+    """One App per Komodo instance (`instances`: each one's settings, the default first), each with its own client
+    (so its own rate limit) and caches. With one Komodo configured, its App alone (`komodo`, if given, its client)."""
+    if not instances:
         return [App(komodo=komodo or KomodoClient(settings), settings=settings)]
     siblings: dict[str, App] = {}
-    for name in settings.instances:
-        own = settings.instance_settings(name)
+    for name, own in instances.items():
         siblings[name] = App(komodo=KomodoClient(own), settings=own, name=name, instances=siblings)
-    default = siblings[settings.default_instance_name]
-    return [default, *(app for app in siblings.values() if app is not default)]
+    return list(siblings.values())
 
 
 async def check_komodo(komodo: KomodoClient, instance: str = "") -> None:
@@ -223,18 +210,15 @@ def add_probes(server: KomodoMCP, running: list[App]) -> None:
 async def readiness(default: App) -> tuple[int, dict[str, Any]]:
     """Whether Komodo answers these credentials. With several instances, each one's answer; ready (200) while the
     default instance answers, `degraded` when another does not."""
-    apps = [default, *(app for app in default.instances.values() if app is not default)]
-    answers = await gather(*(app.komodo.read("GetVersion") for app in apps), tolerate=True)
-    states = [{"status": "not ready", "code": answer.code, "error": redact(answer.message)}
+    states = {app.name: {"status": "not ready", "code": answer.code, "error": redact(answer.message)}
               if isinstance(answer, KomodoError) else {"status": "ready", "komodo_version": answer.get("version")}
-              for answer in answers]
+              for app, answer in await instance_versions(default)}
     if not default.instances:
-        return (200 if states[0]["status"] == "ready" else 503), states[0]
-    every = all(state["status"] == "ready" for state in states)
-    overall = "ready" if every else "degraded" if states[0]["status"] == "ready" else "not ready"
+        return (200 if states[default.name]["status"] == "ready" else 503), states[default.name]
+    every = all(state["status"] == "ready" for state in states.values())
+    overall = "ready" if every else "degraded" if states[default.name]["status"] == "ready" else "not ready"
     return (503 if overall == "not ready" else 200), {
-        "status": overall, "default_instance": default.name,
-        "instances": {app.name: state for app, state in zip(apps, states)}}
+        "status": overall, "default_instance": default.name, "instances": states}
 
 
 def build_server(settings: Settings, *, komodo: KomodoClient | None = None, check: bool = True) -> KomodoMCP:
@@ -243,10 +227,13 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
         register_secret(secret)
     specs = select(settings)
     running: list[App] = []  # the App while the server runs, for the HTTP probes
+    default = settings.default_instance_name
+    instances = {name: settings.instance_settings(name)  # computed once: every call checks its instance's policy
+                 for name in sorted(settings.instances, key=lambda name: name != default)}
 
     @asynccontextmanager
     async def lifespan(server: MCPServer[App]) -> AsyncIterator[App]:
-        apps = start_apps(settings, komodo)
+        apps = start_apps(settings, komodo, instances)
         try:
             async with anyio.create_task_group() as group:
                 for app in apps:
@@ -281,5 +268,6 @@ def build_server(settings: Settings, *, komodo: KomodoClient | None = None, chec
     server.audit = AuditLog(settings.audit_log)
     server.selection = settings
     server.specs = {spec.name: spec for spec in specs}
+    server.instances = instances
     server.audited = frozenset(spec.name for spec in specs if spec.kind != "read" and not spec.read_only)
     return server

@@ -12,6 +12,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
 
 from ..client.errors import KomodoError, RateLimited
+from ..instances import SELECTED, qualify
 from ..redact import redact
 
 T = TypeVar("T")
@@ -95,12 +96,18 @@ def error_result(body: dict[str, Any]) -> CallToolResult:
     Not as structured content: clients such as the TypeScript SDK 1.x validate any structuredContent against the
     tool's (success) outputSchema, errors included, and would reject the whole result.
     """
-    return CallToolResult(content=[TextContent(type="text", text=compact_json(body))], is_error=True)
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(on_instance(body)))], is_error=True)
 
 
 def komodo_error_body(error: KomodoError) -> dict[str, Any]:
     retry_after = error.retry_after if isinstance(error, RateLimited) else None
     return error_body(error.code, error.status, error.message, error.details, retry_after)
+
+
+def on_instance(answer: dict[str, Any]) -> dict[str, Any]:
+    """With several Komodo instances, the job ids an answer carries name the instance the call went to."""
+    instance = SELECTED.get()
+    return answer if instance is None else qualify(answer, instance)
 
 
 def compact_json(value: Any) -> str:
@@ -111,6 +118,6 @@ def compact_json(value: Any) -> str:
 def envelope_result(envelope: Envelope[Any]) -> CallToolResult:
     """A successful tool result: the envelope's JSON as structured content (the full shape), its compact form as
     the text."""
-    structured = envelope.model_dump(mode="json", by_alias=True)
+    structured = on_instance(envelope.model_dump(mode="json", by_alias=True))
     return CallToolResult(content=[TextContent(type="text", text=compact_json(structured))],
                           structured_content=structured)

@@ -11,10 +11,9 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 
-from ..client import KomodoClient, KomodoError
+from ..client import KomodoClient, KomodoError, NotFound, gather
 from ..client._callers import CallerGuard
 from ..config import Settings
-from ..client import NotFound
 from ..instances import SELECTED, qualify, split_job_id
 
 TAG_CACHE_SECONDS = 30.0
@@ -162,6 +161,13 @@ def app_for(request_context: Any) -> App:
 
 def app_of(ctx: Context[Any, Any]) -> App:
     return app_for(ctx.request_context)
+
+
+async def instance_versions(app: App) -> list[tuple[App, Any]]:
+    """Every instance's GetVersion answer (a KomodoError when it does not answer), asked concurrently, the default
+    instance first; with one Komodo, its answer alone."""
+    apps = list(app.instances.values()) or [app]
+    return list(zip(apps, await gather(*(each.komodo.read("GetVersion") for each in apps), tolerate=True)))
 
 
 def app_for_job(request_context: Any, job_id: str) -> tuple[App, str]:

@@ -8,7 +8,7 @@ forbids at startup (config.check_policy).
 
 from __future__ import annotations
 
-from ..config import Settings, variable_of
+from ..config import Settings, instance_variable, variable_of
 from ._spec import ToolSpec
 
 # Execute tools that start, stop or change what runs; and those that run builds and automation.
@@ -70,3 +70,10 @@ def denial_text(category: str, setting: str) -> str:
                 "`deny` in the config file)")
     return (f"the policy's allow list leaves out {category}: add it to --allow ({variable_of('allow')}, "
             "`allow` in the config file)")
+
+
+def instance_denial_text(instance: str, category: str, setting: str) -> str:
+    """What denies a category on one instance (its own `deny` or `allow`) and where to change it."""
+    how = "denies" if setting == "deny" else "does not allow"
+    return (f"its policy {how} {category} (`{setting}` in [instances.{instance}] of the config file, or "
+            f"{instance_variable(instance, setting)})")

@@ -20,7 +20,7 @@ from ..mapping.models import (AlerterItem, BuilderItem, InstanceItem, InstanceLi
                               Summary, TagItem, TomlExport, VersionInfo)
 from ..mapping.status import DEPLOYMENT_OF_BUCKET, STACK_OF_BUCKET, alert_severity, summary_by_status
 from ..redact import MASK, mask_text
-from ._context import PARAM, App, app_of
+from ._context import PARAM, App, app_of, instance_versions
 from ._lists import list_resources
 from ._params import PageNumber, PageSize, ResourceKind, given, kind_of
 from ._spec import read, write
@@ -90,17 +90,13 @@ async def list_instances(ctx: Context) -> Envelope[InstanceList]:
     """The Komodo instances this server reaches (e.g. staging and production), each with whether it answers now,
     its Komodo version and what its policy denies. Pass a name as `instance` to any tool; job ids carry their
     instance (`staging:<id>`)."""
-    app = app_of(ctx)
-    apps = list(app.instances.values()) or [app]
-    default = app.settings.default_instance_name or app.name
-    versions = await gather(*(each.komodo.read("GetVersion") for each in apps), tolerate=True)
+    versions = await instance_versions(app_of(ctx))
     return ok(InstanceList(items=[InstanceItem(
-        name=each.name, default=each.name == default, url=each.settings.url,
-        reachable=not isinstance(version, KomodoError),
+        name=each.name, default=index == 0, url=each.settings.url, reachable=not isinstance(version, KomodoError),
         komodo_version=None if isinstance(version, KomodoError) else version.get("version"),
         error=f"{version.code}: {version.message}" if isinstance(version, KomodoError) else None,
         denied=[category for category in CATEGORIES if each.settings.denial(category)])
-        for each, version in zip(apps, versions)]))
+        for index, (each, version) in enumerate(versions)]))
 
 
 @read("ListSchedules", "List schedules")
