@@ -252,3 +252,15 @@ def test_a_wrong_instance_setting_is_named_in_one_line(monkeypatch, environment,
     with pytest.raises(ConfigError, match=None) as raised:
         load_settings()
     assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_with_several_instances_startstack_is_named_outside_the_default_toolset(two):
+    settings = instances_settings(two).model_copy(update={"toolsets": ("core",)})
+    server = serve_http(settings)
+    try:
+        refused = call(server.url + "/mcp", "komodo_execute_StartStack", {"id": "logging-stack"})
+    finally:
+        server.stop()
+    assert refused[1]["code"] == "NOT_FOUND"
+    assert "add one of its toolsets (execute, stacks, all)" in refused[1]["error"]
+    assert "Start" not in " ".join(operations(two["logs"]["staging"]) + operations(two["logs"]["production"]))

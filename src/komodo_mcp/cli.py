@@ -248,7 +248,7 @@ def _tools(settings: Any, as_json: bool) -> int:
     tools = [to_tool(spec, settings) for spec in specs]
     if as_json:
         print(json.dumps([{"name": t.name, "title": t.title, "description": t.description,
-                           "kind": spec.kind, "toolsets": toolsets_of(spec), "categories": sorted(categories_of(spec)),
+                           "kind": spec.kind, "toolsets": toolsets_of(spec, bool(settings.instances)), "categories": sorted(categories_of(spec)),
                            "inputSchema": t.parameters, "annotations": t.annotations.model_dump(by_alias=True,
                            exclude_none=True)} for spec, t in zip(specs, tools)], indent=2))
         return 0
@@ -256,7 +256,7 @@ def _tools(settings: Any, as_json: bool) -> int:
     for spec, tool in zip(specs, tools):
         a = tool.annotations
         effect = "read-only" if a.read_only_hint else ("destructive" if a.destructive_hint else "changes state")
-        print(f"{tool.name:<40} {spec.kind:<8} {effect:<14} {','.join(toolsets_of(spec))}")
+        print(f"{tool.name:<40} {spec.kind:<8} {effect:<14} {','.join(toolsets_of(spec, bool(settings.instances)))}")
     print(f"{len(tools)} tools", file=sys.stderr)
     return 0
 

@@ -97,8 +97,8 @@ def _refusal(spec: ToolSpec, settings: Settings) -> str | None:
     return None
 
 
-def toolsets_of(spec: ToolSpec) -> list[str]:
-    return [toolset for toolset in toolset_names() if in_toolset(spec, toolset)]
+def toolsets_of(spec: ToolSpec, several: bool = False) -> list[str]:
+    return [toolset for toolset in toolset_names() if in_toolset(spec, toolset, several)]
 
 
 def why_not_served(name: str, settings: Settings) -> str:
@@ -115,7 +115,8 @@ def why_not_served(name: str, settings: Settings) -> str:
     refusal = _refusal(spec, settings)
     if refusal:
         return f"{name} is not enabled: {refusal}"
-    return (f"{name} is not enabled: add one of its toolsets ({', '.join(toolsets_of(spec))}) with --toolsets "
+    toolsets = ", ".join(toolsets_of(spec, bool(settings.instances)))
+    return (f"{name} is not enabled: add one of its toolsets ({toolsets}) with --toolsets "
             f"(KOMODO_MCP_TOOLSETS), or name it with --tools (KOMODO_MCP_TOOLS)")
 
 
