@@ -2,6 +2,7 @@
 fleet, the size of tools/list, cold start against the SDK's own import, and GetDeployment throughput over HTTP.
 
 Run by hand:  .venv/bin/python bench/bench_lean.py [--rounds 30] [--runs 5] [--seconds 4] [--skip-counts]
+              [--baseline-src /path/to/old-checkout/src]
 Every ratio's baseline is measured in the same run. On a 2-core machine shared with other work the figures are
 noisy: each is a median over repetitions. To measure another checkout of the server (e.g. before a change), put
 its `src` first on PYTHONPATH; the server processes inherit it.
@@ -158,13 +159,13 @@ def cold_start(runs: int) -> None:
         print(f"{name:<32}{statistics.median(values) * 1000:>7.0f} ms {statistics.median(values) / baseline:>6.2f}x")
 
 
-async def http_throughput(seconds: float, clients: int = 8) -> None:
+async def http_throughput(seconds: float, baseline: str | None, clients: int = 8) -> None:
     section(f"Streamable HTTP: GetDeployment, {clients} clients, {seconds:g} s, simulator in its own process")
     port = free_port()
     simulator = subprocess.Popen([sys.executable, "-m", "komodo_mcp", "simulator", "--port", str(port)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     komodo_url = f"http://127.0.0.1:{port}"
-    server = None
+    servers: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
         for _ in range(200):
             try:
@@ -172,25 +173,35 @@ async def http_throughput(seconds: float, clients: int = 8) -> None:
                 break
             except httpx2.TransportError:
                 time.sleep(0.05)
-        server, url = start_http_server(komodo_url)
+        sources = {"this checkout": None, **({f"baseline ({baseline})": baseline} if baseline else {})}
+        for label, source in sources.items():
+            servers[label] = start_http_server(komodo_url, source)
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
             "name": "komodo_read_GetDeployment", "arguments": {"id": "api-v2"}, "_meta": META}})
         headers = {"content-type": "application/json", "accept": "application/json, text/event-stream",
                    "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call",
                    "mcp-name": "komodo_read_GetDeployment"}
 
-        async def call(http: httpx2.AsyncClient) -> None:
-            response = await http.post(url, content=body, headers=headers)
-            assert response.status_code == 200 and '"isError":true' not in response.text.replace(" ", "")
+        def caller(url: str) -> Any:
+            async def call(http: httpx2.AsyncClient) -> None:
+                response = await http.post(url, content=body, headers=headers)
+                assert response.status_code == 200 and '"isError":true' not in response.text.replace(" ", "")
+            return call
 
-        await load(call, 1, 1.0)  # warm up: caches, connections
-        rates = [(await load(call, clients, seconds / 2))[0] for _ in range(2)]
-        print(f"{statistics.median(rates):.0f} calls/s (runs: {', '.join(f'{r:.0f}' for r in rates)})")
+        rates: dict[str, list[float]] = {label: [] for label in servers}
+        for label, (_, url) in servers.items():
+            await load(caller(url), 1, 1.0)  # warm up: caches, connections
+        for _ in range(2):  # interleaved, so both see the same machine load
+            for label, (_, url) in servers.items():
+                rates[label].append((await load(caller(url), clients, seconds / 2))[0])
+        first = statistics.median(rates["this checkout"])
+        for label, runs in rates.items():
+            print(f"{label:<48}{statistics.median(runs):>6.0f} calls/s (runs: {', '.join(f'{r:.0f}' for r in runs)})"
+                  f"{'' if label == 'this checkout' else f'  -> this checkout: {first / statistics.median(runs):.2f}x'}")
     finally:
-        for process in (server, simulator):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=10)
+        for process in (*(server for server, _ in servers.values()), simulator):
+            process.terminate()
+            process.wait(timeout=10)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -199,7 +210,7 @@ async def main(args: argparse.Namespace) -> None:
     await ratios(args.rounds)
     await tools_list_size()
     cold_start(args.runs)
-    await http_throughput(args.seconds)
+    await http_throughput(args.seconds, args.baseline_src)
 
 
 if __name__ == "__main__":
@@ -208,4 +219,6 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--skip-counts", action="store_true")
+    parser.add_argument("--baseline-src", help="another checkout's src (e.g. the code before the lean work): its "
+                                               "HTTP throughput is measured in the same run, interleaved")
     anyio.run(main, parser.parse_args())

@@ -53,8 +53,8 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_read_GetVersion": (_fixed({}), 2, 2),
     "komodo_read_ListInstances": (_fixed({}), 1, 1),  # GetVersion of each instance (here the one)
     "komodo_read_ListSchedules": (_fixed({}), 2, 1),
-    "komodo_read_ListBuilders": (_fixed({}), 4, 3),
-    "komodo_read_ListAlerters": (_fixed({}), 4, 3),
+    "komodo_read_ListBuilders": (_fixed({}), 4, 2),
+    "komodo_read_ListAlerters": (_fixed({}), 4, 2),
     "komodo_read_ListTags": (_fixed({}), 1, 1),
     "komodo_read_ExportToml": (_fixed({"include_variables": True}), 2, 2),
     "komodo_write_UpdateResourceMeta": (_fixed({"resource_type": "stack", "id": "db-stack", "tags": ["database"]}),
@@ -64,7 +64,7 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_read_Diagnose": (_fixed({"id": "nginx-proxy"}), 13, 13),
     "komodo_read_FindProblems": (_fixed({}), 8, 8),
     # servers
-    "komodo_read_ListServers": (_fixed({}), 4, 3),
+    "komodo_read_ListServers": (_fixed({}), 4, 2),
     "komodo_read_GetServer": (_fixed({"id": "production-api"}), 7, 6),
     # + GetServer (the deployment and stack filters take ids), ListDeployments and ListStacks: the owner of each
     # container is named from them, as Core's container list carries no labels
@@ -86,7 +86,7 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
                                               "confirm": True}), 8, 8),
     "komodo_execute_UnpauseContainer": (_fixed({"server_id": "production-api", "container": "api-v2"}), 8, 8),
     # deployments
-    "komodo_read_ListDeployments": (_fixed({}), 4, 3),
+    "komodo_read_ListDeployments": (_fixed({}), 4, 2),
     "komodo_read_GetDeployment": (_fixed({"id": "api-v2"}), 11, 5),
     "komodo_read_GetDeploymentLog": (_fixed({"id": "api-v2", "tail": 20}), 1, 1),
     "komodo_execute_Deploy": (_fixed({"id": "api-v2"}), 12, 5),
@@ -100,7 +100,7 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_write_UpdateDeployment": (_fixed({"id": "api-v2", "restart": "always"}), 2, 2),
     "komodo_write_DeleteDeployment": (_fixed({"id": "canary-api", "confirm": True}), 1, 1),
     # stacks
-    "komodo_read_ListStacks": (_fixed({}), 4, 3),
+    "komodo_read_ListStacks": (_fixed({}), 4, 2),
     "komodo_read_GetStack": (_fixed({"id": "monitoring-stack"}), 4, 3),
     "komodo_read_GetStackLog": (_fixed({"id": "monitoring-stack", "tail": 20}), 1, 1),
     "komodo_execute_DeployStack": (_fixed({"id": "logging-stack"}), 7, 5),
@@ -115,7 +115,7 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_write_UpdateStack": (_fixed({"id": "db-stack", "auto_pull": True}), 2, 2),
     "komodo_write_DeleteStack": (_fixed({"id": "logging-stack", "confirm": True}), 1, 1),
     # builds
-    "komodo_read_ListBuilds": (_fixed({}), 4, 3),
+    "komodo_read_ListBuilds": (_fixed({}), 4, 2),
     "komodo_read_GetBuild": (_fixed({"id": "api-build"}), 13, 3),
     "komodo_execute_Build": (_fixed({"id": "api-build"}), 12, 5),
     "komodo_execute_CancelBuild": (lambda sim: _start_build(sim) and {"id": "api-build"}, 5, 4),
@@ -123,7 +123,7 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_write_UpdateBuild": (_fixed({"id": "api-build", "branch": "dev"}), 2, 2),
     "komodo_write_DeleteBuild": (_fixed({"id": "worker-build", "confirm": True}), 1, 1),
     # repos
-    "komodo_read_ListRepos": (_fixed({}), 5, 4),
+    "komodo_read_ListRepos": (_fixed({}), 5, 3),
     "komodo_read_GetRepo": (_fixed({"id": "myapp-backend"}), 4, 3),
     "komodo_execute_PullRepo": (_fixed({"id": "myapp-backend"}), 7, 5),
     "komodo_execute_CloneRepo": (_fixed({"id": "myapp-frontend"}), 7, 5),
@@ -132,14 +132,14 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_write_UpdateRepo": (_fixed({"id": "myapp-backend", "branch": "dev"}), 2, 2),
     "komodo_write_DeleteRepo": (_fixed({"id": "infra-scripts", "confirm": True}), 1, 1),
     # procedures
-    "komodo_read_ListProcedures": (_fixed({}), 4, 3),
+    "komodo_read_ListProcedures": (_fixed({}), 4, 2),
     "komodo_read_GetProcedure": (_fixed({"id": "daily-backup"}), 10, 4),
     "komodo_execute_RunProcedure": (_fixed({"id": "release-train"}), 7, 5),
     "komodo_write_CreateProcedure": (_fixed({"name": "ship-orders"}), 1, 1),
     "komodo_write_UpdateProcedure": (_fixed({"id": "daily-backup", "schedule_enabled": False}), 2, 2),
     "komodo_write_DeleteProcedure": (_fixed({"id": "nightly-cleanup", "confirm": True}), 1, 1),
     # actions
-    "komodo_read_ListActions": (_fixed({}), 4, 3),
+    "komodo_read_ListActions": (_fixed({}), 4, 2),
     "komodo_read_GetAction": (_fixed({"id": "backup-database"}), 8, 3),
     "komodo_execute_TriggerAction": (_fixed({"id": "notify-slack", "payload": {"channel": "ops"}}), 7, 7),
     "komodo_write_CreateAction": (_fixed({"name": "say-hi", "script": "console.log('hi')"}), 1, 1),
@@ -155,7 +155,7 @@ ROUND_TRIPS: dict[str, tuple[Sample, int, int]] = {
     "komodo_execute_WaitForJob": (_job(timeout=1), 3, 0),
     "komodo_execute_CancelJob": (lambda sim: {"job_id": _start_build(sim), "confirm": True}, 3, 2),
     # syncs
-    "komodo_read_ListResourceSyncs": (_fixed({}), 4, 3),
+    "komodo_read_ListResourceSyncs": (_fixed({}), 4, 2),
     "komodo_read_GetResourceSync": (_fixed({"id": "infra-sync"}), 4, 3),
     "komodo_execute_RunSync": (_fixed({"id": "infra-sync"}), 7, 5),
     # variables

@@ -403,6 +403,26 @@ async def test_an_unfiltered_page_asks_komodo_for_that_page_and_the_count():
         json.dumps({"params": {}, "type": "GetDeploymentsSummary"}, sort_keys=True)]
 
 
+@pytest.mark.parametrize("answered, known, total, counted", [
+    (10, 42, 42, False),  # a full page the known count agrees with: no summary
+    (4, 42, 24, False),   # a short page is the last one: its count is exact, whatever was known
+    (0, 15, 15, False),   # past the end, and the known count agrees
+    (10, 25, 42, True),   # page 3 of 10 is full, so there are more than 25: counted again
+    (0, 42, 42, True),    # page 3 is empty, so there are at most 20: counted again
+])
+async def test_a_known_total_spares_the_summary_unless_the_page_contradicts_it(answered, known, total, counted):
+    def by_operation(request: httpx2.Request) -> httpx2.Response:
+        operation = json.loads(request.content)["type"]
+        return answer({"total": 42} if operation == "GetDeploymentsSummary" else fleet(answered))
+
+    komodo = ScriptedKomodo(by_operation)
+    page, answered_total = await list_page(komodo.client(), "ListDeployments", "GetDeploymentsSummary", 3, 10,
+                                           known_total=known)
+    assert page == fleet(answered) and answered_total == total
+    assert [body["type"] for _, body, _ in komodo.requests] == \
+        ["ListDeployments", *(["GetDeploymentsSummary"] if counted else [])]
+
+
 async def test_a_core_that_ignores_paging_still_gets_the_right_page():
     def by_operation(request: httpx2.Request) -> httpx2.Response:
         operation = json.loads(request.content)["type"]

@@ -15,7 +15,7 @@ from komodo_mcp.tools._registry import all_specs
 from komodo_sim import ADMIN_KEY, ADMIN_SECRET, Simulator
 
 from .conftest import call, mcp_client, serve, settings_for
-from .round_trips import ROUND_TRIPS, count_requests
+from .round_trips import ROUND_TRIPS, CountingTransport, count_requests
 
 pytestmark = pytest.mark.anyio
 
@@ -56,3 +56,39 @@ async def test_a_name_that_now_belongs_to_another_resource_is_read_afresh(sim):
         _, after = await call(client, "komodo_read_GetDeployment", {"id": "api-v2"})
     assert before["data"]["deployment_history"] and after["data"]["deployment_history"] == []
     assert after["data"]["id"] == created["_id"]["$oid"] != before["data"]["id"]
+
+
+
+async def test_list_totals_are_counted_once_then_kept_until_a_page_or_this_servers_write_says_otherwise(sim):
+    from mcp.client import Client
+
+    from komodo_mcp.client import KomodoClient
+    from komodo_mcp.server import build_server
+
+    settings = settings_for(sim.url)
+    transport = CountingTransport()
+    komodo = KomodoClient(settings, transport=transport)
+
+    async def page(client: Client, number: int, size: int = 2) -> tuple[int, list[str]]:
+        before = len(transport.operations)
+        _, answer = await call(client, "komodo_read_ListDeployments", {"page": number, "page_size": size})
+        return answer["data"]["total"], transport.operations[before:]
+
+    try:
+        async with Client(build_server(settings, komodo=komodo, check=False), mode="2026-07-28") as client:
+            counted, asked = await page(client, 1)
+            assert "GetDeploymentsSummary" in asked
+            assert await page(client, 1) == (counted, ["ListDeployments", "ListFullDeployments"])
+            await call(client, "komodo_write_CreateDeployment", {"name": "orders-api", "server": "staging-web",
+                                                                 "image": "nginx"})
+            total, asked = await page(client, 1)  # this server's own create is counted at once
+            assert total == counted + 1 and "GetDeploymentsSummary" in asked
+            httpx2.post(f"{sim.url}/write", json={"type": "CreateDeployment", "params": {  # made elsewhere
+                "name": "batch-worker", "config": {"server_id": "staging-web"}}},
+                headers={"x-api-key": ADMIN_KEY, "x-api-secret": ADMIN_SECRET}).raise_for_status()
+            assert await page(client, 1) == (counted + 1, ["ListDeployments", "ListFullDeployments"])  # kept
+            size = next(size for size in range(3, 10) if (counted + 2) % size)  # a last page that is not full
+            total, asked = await page(client, (counted + 2) // size + 1, size)  # tells the count itself
+            assert total == counted + 2 and "GetDeploymentsSummary" not in asked
+    finally:
+        await komodo.aclose()

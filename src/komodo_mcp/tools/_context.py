@@ -19,6 +19,10 @@ from ..instances import SELECTED, qualify, split_job_id
 TAG_CACHE_SECONDS = 30.0
 ID_CACHE_SECONDS = 60.0  # name → id; a stale id is noticed (the resource answers another id) and refetched
 PERMISSION_CACHE_SECONDS = 30.0
+# How many resources of a kind there are: counted by Komodo's summary, its costliest read on a large fleet. A list
+# page's short last page corrects it at once, a full page that contradicts it has it counted again, and this
+# server's own creates and deletes forget it; a resource created elsewhere shows in the total within this time.
+TOTAL_CACHE_SECONDS = 30.0
 FINISHED_JOBS_KEPT = 512  # a finished Update never changes again
 CALLER_CLIENTS = 64  # per-caller Apps kept, with their caches (least recently used dropped)
 CALLER_KEY, CALLER_SECRET = "x-komodo-api-key", "x-komodo-api-secret"
@@ -40,6 +44,7 @@ class App:
     _ids: Expiring = field(default_factory=lambda: Expiring(ID_CACHE_SECONDS, 4096))
     _names: Expiring = field(default_factory=lambda: Expiring(ID_CACHE_SECONDS, 4096))
     _permissions: Expiring = field(default_factory=lambda: Expiring(PERMISSION_CACHE_SECONDS, 1024))
+    totals: Expiring = field(default_factory=lambda: Expiring(TOTAL_CACHE_SECONDS, 32))  # kind → count
     _finished_jobs: Expiring = field(default_factory=lambda: Expiring(float("inf"), FINISHED_JOBS_KEPT))
     _callers: OrderedDict[str, App] = field(default_factory=OrderedDict)
     _guard: CallerGuard = field(default_factory=CallerGuard)
@@ -134,6 +139,9 @@ class Expiring:
         if entry is None or time.monotonic() - entry[0] > self.lifetime:
             return None
         return entry[1]
+
+    def forget(self, key: Any) -> None:
+        self._entries.pop(key, None)
 
     def put(self, key: Any, value: Any) -> None:
         self._entries[key] = (time.monotonic(), value)

@@ -26,8 +26,11 @@ async def list_resources(app: App, kind: str, *, page: int, page_size: int, quer
         # Unfiltered, Komodo pages the full resources like the list items: the page, its full resources and the
         # exact total come in one round of concurrent requests, whatever the fleet size.
         (items, total), tags, fulls = await gather(
-            list_page(komodo, f"List{kind}s", f"Get{kind}sSummary", page, page_size, query), app.tag_names(),
+            list_page(komodo, f"List{kind}s", f"Get{kind}sSummary", page, page_size, query,
+                      known_total=None if query else app.totals.get(kind)), app.tag_names(),
             nothing() if query else komodo.read(f"ListFull{kind}s", query={}, page=page - 1, limit=page_size))
+        if not query:
+            app.totals.put(kind, total)
     else:
         items, tags = await gather(list_all(komodo, f"List{kind}s", query), app.tag_names())
         total = None

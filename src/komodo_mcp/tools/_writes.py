@@ -70,6 +70,7 @@ def diff(before: dict[str, Any], after: dict[str, Any], show_secrets: bool) -> d
 async def create(app: App, kind: str, name: str, config: dict[str, Any], description: str | None,
                  tags: list[str] | None) -> WriteResult:
     created = await app.komodo.write(f"Create{kind}", name=name, config=config)
+    app.totals.forget(kind)
     resource_id = created["_id"]["$oid"]
     if description or tags:
         try:
@@ -100,6 +101,7 @@ async def update(app: App, kind: str, key: str, config: dict[str, Any]) -> Write
 
 async def delete(app: App, kind: str, key: str) -> WriteResult:
     deleted = await app.komodo.write(f"Delete{kind}", id=key)
+    app.totals.forget(kind)
     return WriteResult(id=deleted["_id"]["$oid"], name=deleted["name"], resource_type=kind, operation="deleted",
                        changed={}, message=f"Deleted {kind.lower()} {deleted['name']}")
 
