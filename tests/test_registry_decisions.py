@@ -216,5 +216,5 @@ def test_confirmation_adds_only_the_confirm_argument_to_the_schema():
     plain_schema = to_tool(spec, Settings(confirm=False)).parameters
     assert confirming_schema["properties"].pop("confirm") == {
         "default": False, "description": "Only for clients that cannot ask the user: true once the user has agreed",
-        "title": "Confirm", "type": "boolean"}
+        "type": "boolean"}
     assert confirming_schema == plain_schema and plain_schema["properties"]["id"]["description"]
