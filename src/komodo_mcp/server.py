@@ -50,7 +50,7 @@ Answers are {"data", "status", "timestamp"} and carry every field their tool's o
 has no value. Times are ISO 8601 UTC; tags are tag names. A list answer is a page: items, total (exact, across all
 pages), page, pageSize, totalPages. An execute tool answers the job it started: job_id, status, operation, message,
 started_at, completed_at, duration, success (once it ended), error {code, message}, steps (logged, then still
-expected), current_step (null once it ended), log_url (its page in Komodo), estimated_duration (range of past runs,
+expected), current_step (the one in progress), log_url (its page in Komodo), estimated_duration (range of past runs,
 or 'unknown'), ignored_options (options Komodo has no equivalent for), logs (each step's output, when the call
 waited), timed_out (the wait ended; the job goes on), then its target's fields."""
 
