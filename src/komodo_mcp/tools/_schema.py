@@ -39,14 +39,17 @@ def portable(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+_ONLY_BYTES = frozenset({"title", "default", "$defs", "description", "required"})
+
+
 def lean(schema: dict[str, Any]) -> dict[str, Any]:
     """An output schema that says the shape and nothing else: names, types, nullability, enums and nesting.
 
     Dropped, as they only cost bytes: pydantic's automatic titles; defaults and `required` (the server sends every
     field of every answer, null when Komodo has no value: the server instructions say so once); field descriptions
     (the same few dozen, repeated in up to 39 tools; what they mean is said once, in the server instructions and the
-    tools' descriptions, which every client shows the model, while the Anthropic and OpenAI tool formats have no
-    place for an output schema at all); a `type` beside `enum` or `const`, whose values already fix it. The models
+    tools' descriptions, the text clients show the model: the Anthropic and OpenAI tool formats have no place for an
+    output schema at all); a `type` beside `enum` or `const`, whose values already fix it. The models
     keep their descriptions as documentation of the code.
     Nullable fields keep `anyOf [T, null]`: a `type` array is less portable (the inspector's strict lint warns, and
     single-`type` dialects such as Gemini's reject it). Definitions are inlined, flat like the input schemas: most
@@ -68,6 +71,3 @@ def lean(schema: dict[str, Any]) -> dict[str, Any]:
                 if key not in only_bytes}
 
     return walk(schema)
-
-
-_ONLY_BYTES = frozenset({"title", "default", "$defs", "description", "required"})
