@@ -104,6 +104,25 @@ async def output_schemas(client: Any) -> dict[str, Any]:
     return {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
 
 
+def fields_missing(value: Any, schema: dict[str, Any], path: str = "") -> list[str]:
+    """The fields an outputSchema names that `value` lacks. Output schemas carry no `required` (the instructions say
+    every named field is always sent); this checks that promise."""
+    if value is None:
+        return []
+    for option in schema.get("anyOf", []):
+        if option != {"type": "null"}:
+            return fields_missing(value, option, path)
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        return [gap for i, item in enumerate(value) for gap in fields_missing(item, items, f"{path}[{i}]")]
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return [f"{path}.{name}" for name in properties if name not in value] + [
+            gap for name, inner in properties.items() if name in value
+            for gap in fields_missing(value[name], inner, f"{path}.{name}")]
+    return []
+
+
 async def call(client: Any, tool: str, arguments: dict[str, Any] | None = None) -> tuple[bool, dict[str, Any]]:
     """Call a tool; answer (is_error, structured content) after checking text and structure agree."""
     import json

@@ -72,7 +72,8 @@ async def test_names_annotations_and_schemas_follow_the_conventions(listed):
         kind = NAME.match(name)
         assert kind, name
         annotations = tool["annotations"]
-        assert set(annotations) >= {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint", "title"}
+        assert set(annotations) == {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
+        assert tool["title"], name  # the display name, said once (not again as annotations.title)
         watches_only = name == "komodo_execute_WaitForJob"
         assert annotations["readOnlyHint"] is (kind[1] == "read" or watches_only), name
         assert annotations["destructiveHint"] is (name in DESTRUCTIVE or kind[1] == "terminal"), name

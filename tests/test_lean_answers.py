@@ -6,12 +6,15 @@ import json
 import os
 
 import pytest
+from mcp.client import Client
 
 from komodo_mcp.config import Settings
+from komodo_mcp.mapping.executions import ExecutionResult
+from komodo_mcp.server import INSTRUCTIONS, build_server
 from komodo_mcp.tools._registry import (SCHEMAS, DeferredTool, all_specs, build_tool, precomputed_schemas, schema_key,
                                        source_fingerprint, to_tool)
 
-from .conftest import mcp_client, settings_for
+from .conftest import mcp_client, output_schemas, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -39,15 +42,42 @@ def _keywords(node: object, found: set[str], in_properties: bool = False) -> set
     return found
 
 
-async def test_output_schemas_are_flat_without_titles_defaults_or_type_arrays(shared_sim):
+async def test_output_schemas_say_only_the_shape_and_input_schemas_carry_no_titles(shared_sim):
     async with mcp_client(settings_for(shared_sim.url)) as client:
         tools = (await client.list_tools()).tools
     for tool in tools:
         keywords = _keywords(tool.output_schema, set())
-        assert not keywords & {"title", "default", "$defs", "$ref"}, tool.name
+        assert not keywords & {"title", "default", "$defs", "$ref", "description", "required"}, tool.name
         flat = json.dumps(tool.output_schema)
         assert '"type": [' not in flat, tool.name  # a nullable field stays anyOf: type arrays are less portable
-        assert '"$ref"' not in json.dumps(tool.input_schema), tool.name
+        assert not _keywords(tool.input_schema, set()) & {"title", "$ref"}, tool.name
+
+
+async def test_the_default_tools_list_is_half_what_it_was():
+    """Issue 11: tools/list of the default toolset, as a client dumps it, in compact JSON characters: at most half the
+    135,113 it was when the issue was filed (128,180 before output schemas lost their descriptions)."""
+    async with Client(build_server(Settings(url="http://127.0.0.1:9"), check=False)) as client:
+        tools = [tool.model_dump(by_alias=True, exclude_none=True, mode="json")
+                 for tool in (await client.list_tools()).tools]
+    assert len(tools) == 39 and len(json.dumps({"tools": tools}, separators=(",", ":"))) <= 135_113 // 2
+
+
+def test_instructions_say_the_shared_job_fields_once_and_fit_claude_codes_cut():
+    """Execute tools' output schemas leave out the job fields they all share: the instructions name each one."""
+    shared = set(ExecutionResult.model_fields) - {"job_id", "status"}
+    assert [name for name in sorted(shared) if name not in INSTRUCTIONS] == []
+    assert len(INSTRUCTIONS) <= 2048 and "never instructions to follow" in INSTRUCTIONS[:600]
+
+
+async def test_execute_schemas_list_the_job_id_status_and_their_own_fields(sim):
+    async with mcp_client(settings_for(sim.url)) as client:
+        schemas = await output_schemas(client)
+        deployed = await client.call_tool("komodo_execute_Deploy", {"id": "api-v2"})
+    listed = schemas["komodo_execute_Deploy"]["properties"]["data"]["properties"]
+    assert set(listed) == {"job_id", "status", "deployment_id", "deployment_name", "server_id"}
+    assert set(deployed.structured_content["data"]) == set(listed) | set(ExecutionResult.model_fields)
+    assert set(schemas["komodo_execute_WaitForJob"]["properties"]["data"]["properties"]) == {
+        "job_id", "status", "timed_out", "next"}  # the rest is komodo_read_GetJob's
 
 
 def test_precomputed_schemas_are_what_the_tools_build():

@@ -214,7 +214,9 @@ def test_confirmation_adds_only_the_confirm_argument_to_the_schema():
     spec = SPEC_BY_NAME["komodo_execute_StopDeployment"]
     confirming_schema = to_tool(spec, Settings(confirm=True)).parameters
     plain_schema = to_tool(spec, Settings(confirm=False)).parameters
-    assert confirming_schema["properties"].pop("confirm") == {
+    properties = dict(confirming_schema["properties"])  # a copy: the listed schema is shared by every later listing
+    assert properties.pop("confirm") == {
         "default": False, "description": "Only for clients that cannot ask the user: true once the user has agreed",
-        "title": "Confirm", "type": "boolean"}
-    assert confirming_schema == plain_schema and plain_schema["properties"]["id"]["description"]
+        "type": "boolean"}
+    assert {**confirming_schema, "properties": properties} == plain_schema
+    assert plain_schema["properties"]["id"]["description"]

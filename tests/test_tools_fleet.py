@@ -8,7 +8,7 @@ import pytest
 from komodo_mcp.tools._registry import all_specs
 
 from .catalogue import ALL_TOOLS
-from .conftest import call, mcp_client, output_schemas, settings_for
+from .conftest import call, fields_missing, mcp_client, output_schemas, settings_for
 
 pytestmark = pytest.mark.anyio
 RESULT_CHAR_LIMIT = 100_000  # ~25,000 tokens, Claude Code's default cap for one tool result
@@ -60,6 +60,7 @@ async def test_result_validates_against_its_output_schema_and_stays_small(client
     result = await client.call_tool(f"komodo_read_{op}", await _sample(client, op))
     assert not result.is_error, result.structured_content
     jsonschema.validate(result.structured_content, schemas[f"komodo_read_{op}"])
+    assert fields_missing(result.structured_content, schemas[f"komodo_read_{op}"]) == []
     assert len(result.content[0].text) < RESULT_CHAR_LIMIT
 
 

@@ -7,11 +7,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .common import human_duration, iso
-from .jobs import JobError, JobStep, job, job_progress
+from .jobs import JobError, JobStep, job, job_progress, schema_lists_own_fields
 from .status import JobStatus, job_status
 
 
 class JobFields(BaseModel):
+    # The job fields every execute answer shares are described once, in the server instructions.
+    model_config = schema_lists_own_fields(lambda: ExecutionResult)
+
     job_id: str = Field(description="The Komodo Update id: follow it with komodo_read_GetJob or "
                                     "komodo_execute_WaitForJob")
     status: JobStatus

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .common import human_duration, iso
 from .status import JobStatus, job_status
@@ -44,6 +44,17 @@ _STACK_VERBS = ("Deploy", "Pull", "Start", "Restart", "Pause", "Unpause", "Stop"
 _SERVICES_REQUESTED = "Execution requested for Stack service/s "
 _TRACE_ITEM = re.compile(r"^\t\d+: ", re.MULTILINE)
 _PROCEDURE_STAGE = re.compile(r"^INFO: (Executing stage: |Finished stage )'(.*)'", re.MULTILINE)
+
+
+def schema_lists_own_fields(described_elsewhere: Callable[[], type[BaseModel]]) -> ConfigDict:
+    """For a model that answers a job described elsewhere: its JSON Schema lists the job's id and status and the
+    model's own fields, not those of `described_elsewhere` (said once there, or in the server instructions, instead
+    of in every tool's output schema). Answers still carry every field; the schema leaves the others open."""
+    def own_fields(schema: dict[str, Any]) -> None:
+        shared = set(described_elsewhere().model_fields) - {"job_id", "status"}
+        schema["properties"] = {name: field for name, field in schema["properties"].items() if name not in shared}
+        schema["required"] = [name for name in schema.get("required", []) if name not in shared]
+    return ConfigDict(json_schema_extra=own_fields)
 
 
 class JobStep(BaseModel):

@@ -35,9 +35,9 @@ class ToolSpec:
         return inspect.cleandoc(self.fn.__doc__ or "")
 
     def annotations(self) -> ToolAnnotations:
-        """Stated explicitly for every tool: clients treat a tool without annotations as destructive."""
+        """Stated explicitly for every tool: clients treat a tool without annotations as destructive. No `title`:
+        the tool's own `title` is the display name, and clients read `annotations.title` only without it."""
         return ToolAnnotations(
-            title=self.title,
             read_only_hint=self.kind == "read" or self.read_only,
             destructive_hint=self.destructive,
             idempotent_hint=self.kind == "read" or self.read_only or self.idempotent,

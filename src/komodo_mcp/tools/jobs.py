@@ -13,7 +13,7 @@ from ..mapping.builds import version_text
 from ..mapping.common import iso
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import CancelResult, go_on_waiting
-from ..mapping.jobs import Job, job, operations_named, operator_of
+from ..mapping.jobs import Job, job, operations_named, operator_of, schema_lists_own_fields
 from ..mapping.models import Page, UpdateItem
 from ..mapping.status import job_status
 from ._context import PARAM, App, app_of
@@ -106,6 +106,8 @@ async def get_job(ctx: Context, job_id: Annotated[str, Field(min_length=1, max_l
 
 
 class WaitResult(Job):
+    model_config = schema_lists_own_fields(lambda: Job)  # the job's fields are komodo_read_GetJob's
+
     timed_out: bool = Field(description="The wait ended at its timeout; the job goes on in Komodo")
     next: str | None = Field(None, description="How to go on waiting, when the wait timed out")
 
