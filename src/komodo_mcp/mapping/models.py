@@ -18,7 +18,7 @@ Item = TypeVar("Item")
 
 class Page(BaseModel, Generic[Item]):
     items: list[Item]
-    total: int = Field(description="Exact number of matching items across all pages")
+    total: int = Field(description="Matching items across all pages; an unfiltered list reuses Komodo's count of the kind for up to 30 s")
     page: int
     pageSize: int
     totalPages: int
