@@ -208,6 +208,9 @@ class _komodo_for:
 def _serve(settings: Any) -> int:
     import logging
 
+    from .client._client import tls_context
+
+    tls_context()  # loads in a thread while the SDK is imported
     from .server import build_server
     from .telemetry import configure
     from .tools._registry import select
