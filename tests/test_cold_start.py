@@ -1,0 +1,53 @@
+"""What a cold start to the first tools/list leaves undone, checked in a fresh interpreter (no timings: what is
+imported and built)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from komodo_mcp.config import Settings
+from komodo_mcp.tools._registry import select
+
+from .processes import PATIENCE_S
+
+LIST_TOOLS_THEN_REPORT = """
+import json, sys
+import anyio
+from mcp.client import Client
+from pydantic import BaseModel
+from komodo_mcp.config import Settings
+from komodo_mcp.server import build_server
+
+async def list_tools():
+    async with Client(build_server(Settings(url="http://127.0.0.1:9", toolsets=("all",)), check=False)) as client:
+        return len((await client.list_tools()).tools)
+
+listed = anyio.run(list_tools)
+built = sorted({value.__qualname__ for name, module in list(sys.modules.items())
+                if name.startswith(("komodo_mcp.mapping.", "komodo_mcp.tools."))
+                for value in vars(module).values()
+                if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == name
+                and value.__pydantic_complete__})
+print(json.dumps({"listed": listed, "built": built, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_listing_the_tools_builds_no_answer_model_and_imports_no_http_only_module():
+    report = json.loads(subprocess.run([sys.executable, "-c", LIST_TOOLS_THEN_REPORT], capture_output=True, text=True,
+                                       timeout=PATIENCE_S, check=True).stdout)
+    assert report["listed"] == len(select(Settings(url="http://127.0.0.1:9", toolsets=("all",))))
+    # The envelope and the SDK's tool classes serve every listing; Page because tools/jobs.py subclasses
+    # Page[UpdateItem] at import, which pydantic cannot do with Page unbuilt. Every other model waits for a call.
+    assert report["built"] == ["DeferredTool", "Envelope", "KomodoTool", "Page"]
+    for http_only in ("komodo_mcp.transports.http", "komodo_mcp.auth", "jwt", "opentelemetry.sdk", "komodo_sim"):
+        assert http_only not in report["modules"], http_only
+
+
+def test_a_command_leaves_the_collector_on():
+    """Start-up runs without the cyclic garbage collector; whatever the command, it is on again afterwards."""
+    script = "import gc; from komodo_mcp.cli import main; code = main(['tools', '--toolsets', 'system']); " \
+             "print(code, gc.isenabled())"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=PATIENCE_S, check=True)
+    assert "komodo_read_GetSummary" in done.stdout and done.stdout.splitlines()[-1] == "0 True"
