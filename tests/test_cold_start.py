@@ -4,11 +4,13 @@ imported and built)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 from komodo_mcp.config import Settings
-from komodo_mcp.tools._registry import select
+from komodo_mcp.tools import FAMILIES
+from komodo_mcp.tools._registry import CATALOGUE, all_specs, catalogue_entry, select, source_fingerprint
 
 from .processes import PATIENCE_S
 
@@ -18,6 +20,7 @@ import anyio
 from mcp.client import Client
 from pydantic import BaseModel
 from komodo_mcp.config import Settings
+from komodo_mcp.tools import FAMILIES
 from komodo_mcp.server import build_server
 
 async def list_tools():
@@ -34,13 +37,16 @@ print(json.dumps({"listed": listed, "built": built, "modules": sorted(sys.module
 """
 
 
-def test_listing_the_tools_builds_no_answer_model_and_imports_no_http_only_module():
+def test_listing_the_tools_imports_no_tool_builds_no_answer_model_and_imports_no_http_only_module():
     report = json.loads(subprocess.run([sys.executable, "-c", LIST_TOOLS_THEN_REPORT], capture_output=True, text=True,
                                        timeout=PATIENCE_S, check=True).stdout)
     assert report["listed"] == len(select(Settings(url="http://127.0.0.1:9", toolsets=("all",))))
-    # The envelope and the SDK's tool classes serve every listing; Page because tools/jobs.py subclasses
-    # Page[UpdateItem] at import, which pydantic cannot do with Page unbuilt. Every other model waits for a call.
-    assert report["built"] == ["DeferredTool", "Envelope", "KomodoTool", "Page"]
+    # The listing reads tools/catalogue.json and schemas.json: no tool module nor mapper is imported, and only the
+    # envelope and the SDK's tool classes are built.
+    assert report["built"] == ["DeferredTool", "Envelope", "KomodoTool"]
+    imported = {name.rsplit(".", 1)[-1] for name in report["modules"] if name.startswith("komodo_mcp.tools.")}
+    assert not imported & set(FAMILIES), imported
+    assert not {"komodo_mcp.mapping.models", "komodo_mcp.tools._confirm"} & set(report["modules"])
     for http_only in ("komodo_mcp.transports.http", "komodo_mcp.auth", "jwt", "opentelemetry.sdk", "komodo_sim"):
         assert http_only not in report["modules"], http_only
 
@@ -51,3 +57,12 @@ def test_a_command_leaves_the_collector_on():
              "print(code, gc.isenabled())"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=PATIENCE_S, check=True)
     assert "komodo_read_GetSummary" in done.stdout and done.stdout.splitlines()[-1] == "0 True"
+
+
+def test_the_catalogue_lists_every_tool_as_its_module_declares_it():
+    """The server lists the tools from tools/catalogue.json and imports a tool's module on its first call: both must
+    agree."""
+    saved = {"fingerprint": source_fingerprint(), "tools": [catalogue_entry(spec) for spec in all_specs()]}
+    if os.environ.get("UPDATE_TOOLSNAPS"):
+        CATALOGUE.write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n")
+    assert json.loads(CATALOGUE.read_text()) == saved, "tools/catalogue.json is stale: run with UPDATE_TOOLSNAPS=1"
