@@ -19,9 +19,14 @@ import json, sys
 import anyio
 from mcp.client import Client
 from pydantic import BaseModel
+from komodo_mcp import server
 from komodo_mcp.config import Settings
-from komodo_mcp.tools import FAMILIES
 from komodo_mcp.server import build_server
+
+async def no_warm_up(listed):  # what the listing itself needs, not the import of the tools that follows it
+    pass
+
+server.load_tools_after = no_warm_up
 
 async def list_tools():
     async with Client(build_server(Settings(url="http://127.0.0.1:9", toolsets=("all",)), check=False)) as client:
@@ -66,3 +71,31 @@ def test_the_catalogue_lists_every_tool_as_its_module_declares_it():
     if os.environ.get("UPDATE_TOOLSNAPS"):
         CATALOGUE.write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n")
     assert json.loads(CATALOGUE.read_text()) == saved, "tools/catalogue.json is stale: run with UPDATE_TOOLSNAPS=1"
+
+
+WARM_UP = """
+import sys
+import anyio
+from mcp.client import Client
+from komodo_mcp.config import Settings
+from komodo_mcp.server import build_server, load_tools_after
+from komodo_mcp.tools import FAMILIES
+
+async def main():
+    server = build_server(Settings(url="http://127.0.0.1:9"), check=False)
+    async with Client(server) as client:
+        before = server.listed.is_set()
+        await client.list_tools()
+        print(before, server.listed.is_set())
+    await load_tools_after(server.listed)
+    print(all(f"komodo_mcp.tools.{family}" in sys.modules for family in FAMILIES))
+
+anyio.run(main)
+"""
+
+
+def test_the_first_listing_starts_loading_the_tools_modules():
+    """A first tool call need not wait for what the listing left out: once the listing is out, the modules load."""
+    done = subprocess.run([sys.executable, "-c", WARM_UP], capture_output=True, text=True, timeout=PATIENCE_S,
+                          check=True)
+    assert done.stdout.splitlines() == ["False True", "True"]
