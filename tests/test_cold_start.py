@@ -10,7 +10,8 @@ import sys
 
 from komodo_mcp.config import Settings
 from komodo_mcp.tools import FAMILIES
-from komodo_mcp.tools._registry import CATALOGUE, all_specs, catalogue_entry, select, source_fingerprint
+from komodo_mcp.tools._registry import (CATALOGUE, ListedSpec, all_specs, catalogue_entry, listed_specs, select,
+                                       source_fingerprint)
 
 from .processes import PATIENCE_S
 
@@ -71,6 +72,19 @@ def test_the_catalogue_lists_every_tool_as_its_module_declares_it():
     if os.environ.get("UPDATE_TOOLSNAPS"):
         CATALOGUE.write_text(json.dumps(saved, indent=1, ensure_ascii=False) + "\n")
     assert json.loads(CATALOGUE.read_text()) == saved, "tools/catalogue.json is stale: run with UPDATE_TOOLSNAPS=1"
+
+
+def test_a_catalogue_made_from_other_sources_is_not_used(tmp_path, monkeypatch):
+    assert all(isinstance(spec, ListedSpec) and spec.fn is None for spec in listed_specs())  # the checked-in one
+    stale = tmp_path / "catalogue.json"
+    stale.write_text(CATALOGUE.read_text().replace(source_fingerprint(), "0" * 64))
+    monkeypatch.setattr("komodo_mcp.tools._registry.CATALOGUE", stale)
+    listed_specs.cache_clear()
+    try:
+        specs = listed_specs()
+    finally:
+        listed_specs.cache_clear()
+    assert specs == all_specs() and not any(isinstance(spec, ListedSpec) for spec in specs)
 
 
 WARM_UP = """
