@@ -21,7 +21,8 @@ def test_the_wheel_carries_the_server_the_simulator_and_the_command(tmp_path):
         entry_points = next(archive.read(n).decode() for n in names if n.endswith("entry_points.txt"))
         metadata = next(archive.read(n).decode() for n in names if n.endswith("METADATA"))
     assert {"komodo_mcp/cli.py", "komodo_mcp/tools/deployments.py", "komodo_mcp/tools/schemas.json",
-            "komodo_sim/app.py"} <= names  # schemas.json: the precomputed tool list a cold start answers from
+            "komodo_mcp/tools/catalogue.json", "komodo_sim/app.py"} <= names  # the precomputed tool list a cold
+    # start answers from
     assert "komodo-mcp = komodo_mcp.cli:main" in entry_points  # so `uvx komodo-mcp` and `pipx run komodo-mcp` work
     assert "Requires-Dist: mcp~=2.3" in metadata and "Provides-Extra: otel" in metadata
 

@@ -14,12 +14,8 @@ from mcp.types import Completion, PromptReference, ResourceTemplateReference
 
 from .client import KomodoError, NotFound, list_all
 from .mapping.envelope import SHOW_SECRETS, ok, shown
-from .mapping.stacks import compose_content
 from .redact import redact
 from .tools._context import App, app_for, app_for_job, app_of, job_answer
-from .tools.deployments import get_deployment
-from .tools.jobs import job_of
-from .tools.system import fleet_summary
 
 COMPLETIONS = 50
 # Which Komodo list completes which argument (resource template variables and prompt arguments alike).
@@ -72,6 +68,8 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
                      description="Counts by state for every resource kind, open alerts, running jobs")
     @komodo_errors
     async def summary() -> str:
+        from .tools.system import fleet_summary  # the tools' modules load on first use, not to list what exists
+
         if not running:
             raise RuntimeError("the server is still starting")
         return _json(await fleet_summary(_caller_app(running)))
@@ -81,12 +79,16 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
                      description="One deployment: state, health, image, ports, environment (masked), recent deploys")
     @komodo_errors
     async def deployment(name: str, ctx: Context) -> str:
+        from .tools.deployments import get_deployment
+
         return _json((await get_deployment.fn(ctx, id=name)).data)
 
     @server.resource("komodo://stacks/{name}/compose", name="stack-compose", title="Stack compose file",
                      mime_type="application/yaml", description="The compose file a stack deploys")
     @komodo_errors
     async def stack_compose(name: str, ctx: Context) -> str:
+        from .mapping.stacks import compose_content
+
         stack = await app_of(ctx).komodo.read("GetStack", stack=name)
         return shown(compose_content(stack)) or f"# {name}: the compose file lives on the server or in a repo Komodo has " \
                                          "not fetched yet\n"
@@ -95,6 +97,8 @@ def register_resources(server: MCPServer, running: list[App]) -> None:
                      mime_type="application/json", description="A job: status, steps and their output")
     @komodo_errors
     async def update(id: str, ctx: Context) -> str:
+        from .tools.jobs import job_of
+
         app, job_id = app_for_job(ctx.request_context, id)
         return _json(job_answer(app, (await job_of(app, job_id)).model_dump(mode="json")))
 

@@ -26,10 +26,8 @@ from mcp.types import CallToolResult, RequestParams
 from .client import KomodoError
 from .mapping.common import iso
 from .mapping.envelope import ok
-from .mapping.jobs import job_error
 from .mapping.status import job_status
 from .tools._context import App, app_for, app_for_job, job_answer
-from .tools._execution import answer_for_job
 
 EXTENSION_ID = "io.modelcontextprotocol/tasks"
 LEGACY = "2025-11-25"
@@ -54,6 +52,8 @@ def _wants_extension(params: dict[str, Any]) -> bool:
 
 def task_fields(update: dict[str, Any], job_id: str, legacy: bool) -> dict[str, Any]:
     """A task as both generations describe it, from the job's Update."""
+    from .mapping.jobs import job_error  # the mappers and their models load on first use, not to list the tools
+
     last = update.get("end_ts") or max([log.get("end_ts") or 0 for log in update.get("logs", [])] + [update["start_ts"]])
     status = TASK_STATUS[job_status(update)]
     error = job_error(update)
@@ -68,6 +68,8 @@ def task_fields(update: dict[str, Any], job_id: str, legacy: bool) -> dict[str, 
 async def final_result(ctx: ServerRequestContext[App, Any], task_id: str) -> dict[str, Any]:
     """What the task's request finally answers: the execute tool's own result, as if it had waited for the end
     (so it matches the tool's outputSchema); a failed job is in its `status`, `success` and `error`."""
+    from .tools._execution import answer_for_job
+
     app, job_id = app_for_job(ctx, task_id)
     body = job_answer(app, ok(await answer_for_job(app, job_id)).model_dump(mode="json"))
     return {"content": [{"type": "text", "text": json.dumps(body, indent=2)}], "structuredContent": body,

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import json
 import logging
 import random
+import ssl
+import threading
 import time
+from concurrent.futures import Future
 from typing import Any, AsyncIterator, Awaitable, Callable, Literal
 from urllib.parse import urlsplit
 
@@ -31,6 +35,22 @@ MAX_RETRY_AFTER_S = 10.0  # a longer Retry-After is handed to the caller as RATE
 JWT_RENEW_MARGIN_MS = 60_000
 
 
+@functools.cache
+def tls_context() -> Future[ssl.SSLContext]:
+    """httpx2's default TLS context, made once for every client. OpenSSL reads the CA certificates (~15 ms) without
+    holding the GIL, so a thread loads them while start-up goes on: the CLI asks for it before it imports the SDK."""
+    future: Future[ssl.SSLContext] = Future()
+
+    def load() -> None:
+        try:
+            future.set_result(httpx2.create_ssl_context())
+        except Exception as error:  # e.g. an unreadable SSL_CERT_FILE: raised where a client is made, as before
+            future.set_exception(error)
+
+    threading.Thread(target=load, name="komodo-mcp-tls", daemon=True).start()
+    return future
+
+
 class KomodoClient:
     """Reads retry on network errors, 429 and 502/503/504 with jittered backoff; executes and writes never retry."""
 
@@ -41,7 +61,7 @@ class KomodoClient:
         self.settings = settings
         self.base_url = settings.url
         self._http = httpx2.AsyncClient(
-            base_url=settings.url or "http://komodo.invalid", transport=transport,
+            base_url=settings.url or "http://komodo.invalid", transport=transport, verify=tls_context().result(),
             timeout=httpx2.Timeout(settings.timeout, connect=min(settings.timeout, 5.0)),
             # httpcore polls every pooled connection for expiry on each request: a pool of 16 serves an assistant's
             # concurrent reads and, under 8 HTTP clients, sustains ~30% more calls/s than a pool of 32.

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from .common import env_mapping
+from .models import LazyModel
 
 NEVER = "0001-01-01T00:00:00Z"  # Docker's zero time: never started / never finished
 
 
-class ContainerDetail(BaseModel):
+class ContainerDetail(LazyModel):
     server_id: str
     name: str
     id: str | None

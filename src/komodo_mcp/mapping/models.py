@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .status import (ActionType, BuildStatus, DeploymentStatus, JobStatus, ProcedureTrigger, RepoProvider,
                      ServerStatus, Severity, StackStatus)
@@ -16,7 +16,14 @@ from .status import (ActionType, BuildStatus, DeploymentStatus, JobStatus, Proce
 Item = TypeVar("Item")
 
 
-class Page(BaseModel, Generic[Item]):
+class LazyModel(BaseModel):
+    """The base of our models: pydantic builds a model's validator and serializer on its first use, not at import.
+    The first tools/list uses none (its schemas are precomputed); building the ~70 at start was ~20 ms of it."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Page(LazyModel, Generic[Item]):
     items: list[Item]
     total: int = Field(description="Matching items across all pages; an unfiltered list reuses Komodo's count of the kind for up to 30 s")
     page: int
@@ -24,7 +31,7 @@ class Page(BaseModel, Generic[Item]):
     totalPages: int
 
 
-class Resource(BaseModel):
+class Resource(LazyModel):
     id: str = Field(description="Komodo id (24 hex); every tool also accepts the name")
     name: str
     tags: list[str] = Field(description="Tag names")
@@ -44,14 +51,14 @@ class ServerItem(Resource):
     description: str = ""
 
 
-class ServerHardware(BaseModel):
+class ServerHardware(LazyModel):
     memory: str | None = None
     cpu: str | None = None
     disk: str | None = None
     os: str | None = None
 
 
-class ServerMetrics(BaseModel):
+class ServerMetrics(LazyModel):
     uptime: str | None = None
     cpu_usage: str
     memory_usage: str
@@ -61,7 +68,7 @@ class ServerMetrics(BaseModel):
     load_average: str | None = None
 
 
-class AlertBrief(BaseModel):
+class AlertBrief(LazyModel):
     id: str
     title: str
     severity: Severity
@@ -80,7 +87,7 @@ class ServerDetail(ServerItem):
 
 # -- deployments -------------------------------------------------------------------------------------------------------
 
-class HealthCheck(BaseModel):
+class HealthCheck(LazyModel):
     enabled: bool
     endpoint: str | None = None
     interval: str | None = None
@@ -105,7 +112,7 @@ class DeploymentItem(Resource):
     lastDeployedAt: str | None = None
 
 
-class DeploymentMetrics(BaseModel):
+class DeploymentMetrics(LazyModel):
     cpu_usage: str
     memory_usage: str
     memory_percent: str
@@ -115,14 +122,14 @@ class DeploymentMetrics(BaseModel):
     uptime: str | None = None
 
 
-class DeploymentHealth(BaseModel):
+class DeploymentHealth(LazyModel):
     status: str = Field(description="healthy, unhealthy, starting, not running or unknown")
     last_check: str | None = None
     checks_passed: int | None = None
     checks_failed: int | None = None
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(LazyModel):
     job_id: str
     version: str | None = None
     deployed_at: str | None
@@ -152,7 +159,7 @@ class StackItem(Resource):
     compose_file: str | None
 
 
-class StackServiceInfo(BaseModel):
+class StackServiceInfo(LazyModel):
     name: str
     status: str
     image: str
@@ -191,7 +198,7 @@ class BuildItem(Resource):
     last_build_duration: str | None = None
 
 
-class BuildRun(BaseModel):
+class BuildRun(LazyModel):
     build_number: int | None = Field(description="Komodo has no build counter: the patch of the version built")
     job_id: str
     version: str | None
@@ -225,19 +232,19 @@ class RepoItem(Resource):
     builds: list[str] = Field(description="Ids of builds that use this repo")
 
 
-class RepoCredentials(BaseModel):
+class RepoCredentials(LazyModel):
     type: str
     configured: bool
     account: str | None = None
 
 
-class RepoWebhook(BaseModel):
+class RepoWebhook(LazyModel):
     enabled: bool
     url: str | None
     events: list[str]
 
 
-class RepoCommit(BaseModel):
+class RepoCommit(LazyModel):
     sha: str
     message: str | None
     kind: str = Field(description="latest (remote head), cloned (on the server) or built")
@@ -253,7 +260,7 @@ class RepoDetail(RepoItem):
 
 # -- procedures and actions --------------------------------------------------------------------------------------------
 
-class LastExecution(BaseModel):
+class LastExecution(LazyModel):
     status: JobStatus
     started_at: str | None
     completed_at: str | None = None
@@ -271,7 +278,7 @@ class ProcedureItem(Resource):
     last_execution: LastExecution | None
 
 
-class ProcedureStep(BaseModel):
+class ProcedureStep(LazyModel):
     order: int
     stage: str
     type: str = Field(description="Komodo execution type, e.g. RunAction, Deploy, Sleep")
@@ -281,7 +288,7 @@ class ProcedureStep(BaseModel):
     duration: str | None = None
 
 
-class ProcedureRun(BaseModel):
+class ProcedureRun(LazyModel):
     execution_id: str
     status: JobStatus
     started_at: str | None
@@ -307,7 +314,7 @@ class ActionItem(Resource):
     last_execution: LastExecution | None
 
 
-class ActionConfig(BaseModel):
+class ActionConfig(LazyModel):
     script: str
     working_directory: str | None = None
     timeout: str | None = None
@@ -315,7 +322,7 @@ class ActionConfig(BaseModel):
     arguments_format: str
 
 
-class ActionRun(BaseModel):
+class ActionRun(LazyModel):
     execution_id: str
     status: JobStatus
     started_at: str | None
@@ -333,7 +340,7 @@ class ActionDetail(ActionItem):
 
 # -- alerts ------------------------------------------------------------------------------------------------------------
 
-class AlertItem(BaseModel):
+class AlertItem(LazyModel):
     id: str
     title: str
     severity: Severity
@@ -349,7 +356,7 @@ class AlertItem(BaseModel):
     metrics: dict[str, str]
 
 
-class TimelineEvent(BaseModel):
+class TimelineEvent(LazyModel):
     timestamp: str | None
     event: str
 
@@ -365,7 +372,7 @@ class AlertDetail(AlertItem):
 
 # -- logs --------------------------------------------------------------------------------------------------------------
 
-class LogOutput(BaseModel):
+class LogOutput(LazyModel):
     resource: str = Field(description="What the log belongs to")
     source: str = Field(description="How it was read, e.g. 'last 100 lines' or 'lines matching error'")
     lines: int = Field(description="Lines returned")
@@ -380,7 +387,7 @@ class LogOutput(BaseModel):
 
 # -- fleet summary -----------------------------------------------------------------------------------------------------
 
-class JobBrief(BaseModel):
+class JobBrief(LazyModel):
     job_id: str
     operation: str
     resource_type: str
@@ -389,7 +396,7 @@ class JobBrief(BaseModel):
     operator: str
 
 
-class Summary(BaseModel):
+class Summary(LazyModel):
     servers: dict[str, int]
     deployments: dict[str, int]
     stacks: dict[str, int]
@@ -407,7 +414,7 @@ class Summary(BaseModel):
 
 # -- containers and stats ----------------------------------------------------------------------------------------------
 
-class ContainerItem(BaseModel):
+class ContainerItem(LazyModel):
     name: str
     id: str | None
     image: str | None
@@ -418,14 +425,14 @@ class ContainerItem(BaseModel):
     komodo_resource: str | None = Field(description="The deployment or stack that owns it, if any")
 
 
-class StatsPoint(BaseModel):
+class StatsPoint(LazyModel):
     ts: str | None
     cpu_perc: float
     mem_used_gb: float
     disk_used_gb: float
 
 
-class ServerStats(BaseModel):
+class ServerStats(LazyModel):
     server: str
     current: ServerMetrics | None
     granularity: str
@@ -438,7 +445,7 @@ class ServerStats(BaseModel):
 
 # -- activity ----------------------------------------------------------------------------------------------------------
 
-class UpdateItem(BaseModel):
+class UpdateItem(LazyModel):
     job_id: str
     operation: str
     status: JobStatus
@@ -482,20 +489,20 @@ class AlerterItem(Resource):
     endpoint_type: str = Field(description="Custom, Slack, Discord, Ntfy or Pushover")
 
 
-class TagItem(BaseModel):
+class TagItem(LazyModel):
     id: str
     name: str
     color: str | None
 
 
-class VariableItem(BaseModel):
+class VariableItem(LazyModel):
     name: str
     value: str = Field(description="Secret variables are always shown as ********")
     description: str
     is_secret: bool
 
 
-class ScheduleItem(BaseModel):
+class ScheduleItem(LazyModel):
     resource_type: str
     resource_id: str
     name: str
@@ -509,7 +516,7 @@ class ScheduleItem(BaseModel):
     tags: list[str]
 
 
-class VersionInfo(BaseModel):
+class VersionInfo(LazyModel):
     komodo_version: str
     komodo_title: str
     komodo_url: str
@@ -521,7 +528,7 @@ class VersionInfo(BaseModel):
     tools: int
 
 
-class InstanceItem(BaseModel):
+class InstanceItem(LazyModel):
     name: str = Field(description="Pass as `instance` to any tool")
     default: bool = Field(description="Calls without `instance` go here")
     url: str
@@ -531,11 +538,11 @@ class InstanceItem(BaseModel):
     denied: list[str] = Field(description="Risk categories this instance's policy denies")
 
 
-class InstanceList(BaseModel):
+class InstanceList(LazyModel):
     items: list[InstanceItem]
 
 
-class TomlExport(BaseModel):
+class TomlExport(LazyModel):
     toml: str
     resources: int
     truncated: bool

@@ -16,16 +16,17 @@ from typing import Annotated, Any, Callable
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import Elicit, Resolve
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..client.errors import Forbidden, InvalidRequest
 from ..config import Settings
+from ..mapping.models import LazyModel
 from ._spec import ToolSpec
 
 TARGET_PARAMETERS = ("id", "job_id", "name")
 
 
-class Confirmation(BaseModel):
+class Confirmation(LazyModel):
     confirm: bool = Field(description="Yes, go ahead")
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from ..mapping.models import LazyModel
+
 
 
 def ref(what: str) -> object:
@@ -48,7 +51,7 @@ WaitTimeout = Annotated[int, Field(ge=1, le=3600, description=f"Seconds to wait 
                                    "goes on after, and WaitForJob waits again")]
 
 
-class RunOptions(BaseModel):
+class RunOptions(LazyModel):
     async_: bool | None = Field(None, alias="async", description="false: wait for the end and return the result "
                                 "(default true: return the job_id at once)")
     timeout: int | None = Field(None, ge=1, le=3600, description=f"Seconds to wait at most when async is false "

@@ -7,9 +7,11 @@ no tool body checks a flag. Precedence: read-only, --disable-destructive and the
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import hashlib
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,6 @@ from ..config import Settings
 from ..instances import ARGUMENT, input_property
 from ..mapping.envelope import Envelope, envelope_result
 from . import FAMILIES
-from ._confirm import confirming
 from ._policy import denial_text, policy_denial
 from ._schema import lean, portable
 from ._spec import ToolSpec
@@ -53,11 +54,53 @@ CORE_TOOLS_SEVERAL = CORE_TOOLS - {"komodo_execute_StartStack"} | {"komodo_read_
 
 def all_specs() -> list[ToolSpec]:
     """Every tool in catalogue order: families in FAMILIES order, tools in declaration order."""
-    return [value for module in FAMILIES for value in vars(module).values() if isinstance(value, ToolSpec)]
+    modules = [importlib.import_module(f"{__package__}.{family}") for family in FAMILIES]
+    return [value for module in modules for value in vars(module).values() if isinstance(value, ToolSpec)]
+
+
+@dataclasses.dataclass(frozen=True)
+class ListedSpec(ToolSpec):
+    """A tool as tools/catalogue.json lists it: everything but its function, so listing imports no tool module."""
+
+    listed_description: str = ""
+
+    @property
+    def description(self) -> str:
+        return self.listed_description
+
+
+# Every tool's spec without its function, precomputed (tests/test_cold_start.py keeps it equal to all_specs();
+# UPDATE_TOOLSNAPS=1 rewrites it): importing the tool modules and their models is ~35 ms of a cold start.
+CATALOGUE = Path(__file__).with_name("catalogue.json")
+
+
+@functools.cache
+def listed_specs() -> list[ToolSpec]:
+    """The specs as a listing needs them: from the catalogue while it matches the sources, else all_specs()."""
+    try:
+        saved = json.loads(CATALOGUE.read_text())
+    except FileNotFoundError:
+        return all_specs()
+    if saved.get("fingerprint") != source_fingerprint():
+        return all_specs()
+    return [ListedSpec(fn=None, **entry) for entry in saved["tools"]]  # type: ignore[arg-type]
+
+
+def catalogue_entry(spec: ToolSpec) -> dict[str, Any]:
+    """What the catalogue keeps of a spec: every field but the function, and its description."""
+    fields = {field.name: getattr(spec, field.name) for field in dataclasses.fields(ToolSpec) if field.name != "fn"}
+    return {**fields, "listed_description": spec.description}
+
+
+def with_function(spec: ToolSpec) -> ToolSpec:
+    """A listed spec's ToolSpec as its module declares it (importing the module now); any other spec as it is."""
+    if not isinstance(spec, ListedSpec):
+        return spec
+    return next(each for each in all_specs() if each.name == spec.name)
 
 
 def toolset_names() -> list[str]:
-    return ["core", *KIND_TOOLSETS, *sorted({spec.family for spec in all_specs()} - {"terminal"}), "terminal", "all"]
+    return ["core", *KIND_TOOLSETS, *sorted({spec.family for spec in listed_specs()} - {"terminal"}), "terminal", "all"]
 
 
 def in_toolset(spec: ToolSpec, toolset: str, several: bool = False) -> bool:
@@ -69,7 +112,7 @@ def in_toolset(spec: ToolSpec, toolset: str, several: bool = False) -> bool:
 
 
 def select(settings: Settings, specs: list[ToolSpec] | None = None) -> list[ToolSpec]:
-    specs = all_specs() if specs is None else specs
+    specs = listed_specs() if specs is None else specs
     unknown = set(settings.toolsets) - set(toolset_names())
     if unknown:
         raise ValueError(f"unknown toolset(s): {', '.join(sorted(unknown))}; known: {', '.join(toolset_names())}")
@@ -151,6 +194,9 @@ def schema_key(spec: ToolSpec, settings: Settings) -> str:
 
 def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
     """The tool as the SDK makes it: argument model, validators and schemas."""
+    from ._confirm import confirming  # its models, like the tools', are not needed to list the tools
+
+    spec = with_function(spec)
     fn = confirming(spec, settings) if spec.destructive and settings.confirm else spec.fn
     tool = KomodoTool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=spec.annotations(), structured_output=True)

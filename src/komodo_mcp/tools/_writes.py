@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from ..client import InvalidRequest, KomodoError
 from ..mapping.envelope import Envelope, ok
+from ..mapping.models import LazyModel
 from ..redact import MASK, is_secret_key
 from ._context import PARAM, App, app_of
 from ._params import given
@@ -27,12 +28,12 @@ MULTILINE_ENV = frozenset({"environment", "build_args", "labels", "arguments"})
 ConfigValue = str | int | float | bool | list[str | int | float | bool | dict[str, Any]] | dict[str, Any] | None
 
 
-class FieldChange(BaseModel):
+class FieldChange(LazyModel):
     before: ConfigValue = None
     after: ConfigValue = None
 
 
-class WriteResult(BaseModel):
+class WriteResult(LazyModel):
     id: str
     name: str
     resource_type: str

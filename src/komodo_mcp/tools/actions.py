@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..mapping.automation import action_detail, action_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ActionRunResult
 from ..mapping.jobs import bounded, plain
-from ..mapping.models import ActionDetail, ActionItem, Page
+from ..mapping.models import ActionDetail, ActionItem, LazyModel, Page
 from ..mapping.status import ActionType
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start, wait
@@ -52,7 +52,7 @@ async def get_action(ctx: Context, id: ActionId) -> Envelope[ActionDetail]:
     return ok(action_detail(full, item, tags, app.settings.show_secrets, runs))
 
 
-class ActionOptions(BaseModel):
+class ActionOptions(LazyModel):
     async_: bool | None = Field(None, alias="async", description="false: wait (up to "
                                 f"{DEFAULT_WAIT_SECONDS} s, then komodo_execute_WaitForJob waits on) and return the "
                                 "output (default true: return the job_id at once)")
@@ -95,7 +95,7 @@ def _action_result(app: App, started: Started, message: str, ignored: list[str] 
                            output=bounded(plain(output)) if done else None)
 
 
-class ActionFields(BaseModel):
+class ActionFields(LazyModel):
     script: str = Field(description="TypeScript run by Deno, with a `komodo` API client in scope")
     arguments: dict[str, str] = Field(description="Default arguments (key=value), overridable per run")
     schedule: str = Field(description="English ('Every day at 04:00') or cron ('0 0 4 * * *')")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..mapping.builds import build_detail, build_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import BuildResult, CancelResult
-from ..mapping.models import BuildDetail, BuildItem, Page
+from ..mapping.models import BuildDetail, BuildItem, LazyModel, Page
 from ..mapping.status import BUILD, BuildStatus
 from ._context import App, app_of
 from ._execution import Started, answers, cancel_running, result_fields, start
@@ -57,7 +57,7 @@ async def get_build(ctx: Context, id: BuildId) -> Envelope[BuildDetail]:
     return ok(build_detail(full, item, tags, app.settings.show_secrets, runs, builder_name))
 
 
-class BuildOptions(BaseModel):
+class BuildOptions(LazyModel):
     skipCache: bool | None = Field(None, description="Komodo has no per-run cache switch (add --no-cache to the "
                                                      "build's extra args instead)")
     skipPull: bool | None = Field(None, description="Komodo always clones or pulls the source before building")
@@ -108,7 +108,7 @@ async def cancel_build(ctx: Context, id: BuildId) -> Envelope[CancelResult]:
     return ok(await cancel_running(app_of(ctx), "Build", id))
 
 
-class BuildFields(BaseModel):
+class BuildFields(LazyModel):
     builder: str = Field(description="Builder to build on (id or name)")
     repo: str = Field(description="Git repo to build, e.g. myorg/app")
     branch: str = Field(description="Git branch")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..client import InvalidRequest, KomodoError
 from ..mapping.deployments import deployment_detail, deployment_item
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import DeployResult
-from ..mapping.models import DeploymentDetail, DeploymentItem, LogOutput, Page
+from ..mapping.models import DeploymentDetail, DeploymentItem, LazyModel, LogOutput, Page
 from ..mapping.status import DEPLOYMENT, DeploymentStatus, states_described
 from ._context import App, app_of
 from ._execution import Started, answers, result_fields, start
@@ -81,7 +81,7 @@ async def get_deployment_log(ctx: Context, id: DeploymentId, tail: Tail = 100, s
                              search=search, timestamps=timestamps, regex=regex, since=since, stream=stream))
 
 
-class DeployOptions(BaseModel):
+class DeployOptions(LazyModel):
     force: bool | None = Field(None, description="Komodo always recreates the container, changed or not")
     stopBeforeStart: bool | None = Field(None, description="Komodo always stops the old container first")
     skipPull: bool | None = Field(None, description="Komodo always pulls the image before deploying")
@@ -170,7 +170,7 @@ async def destroy_deployment(ctx: Context, id: DeploymentId, signal: StopSignal 
     return ok(_deployment_result(app, started, f"Destroying the container of {started.name}"))
 
 
-class DeploymentFields(BaseModel):
+class DeploymentFields(LazyModel):
     server: str = Field(description="Server to run on (id or name)")
     image: str = Field(description="Docker image to run, e.g. nginx:1.27 (or give build)")
     build: str = Field(description="A Komodo build (id or name) whose image to run, instead of image")

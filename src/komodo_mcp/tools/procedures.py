@@ -13,7 +13,7 @@ from ..mapping.common import is_object_id
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ProcedureRunResult
 from ..mapping.jobs import job_progress, procedure_stages
-from ..mapping.models import Page, ProcedureDetail, ProcedureItem
+from ..mapping.models import LazyModel, Page, ProcedureDetail, ProcedureItem
 from ..mapping.status import ProcedureTrigger
 from ._context import PARAM, App, app_of
 from ._execution import Started, answers, result_fields, start, wait
@@ -105,7 +105,7 @@ def _procedure_result(app: App, started: Started, message: str, ignored: list[st
                               steps_total=len(progress.steps), steps_completed=progress.finished)
 
 
-class ExecutionInput(BaseModel):
+class ExecutionInput(LazyModel):
     type: str = Field(min_length=1, description="A Komodo execution, e.g. Deploy, RunBuild, RunAction, DeployStack, "
                                                 "or Sleep")
     params: dict[str, Any] = Field(default_factory=dict, description="Its parameters, e.g. {\"deployment\": \"api\"} "
@@ -113,13 +113,13 @@ class ExecutionInput(BaseModel):
     enabled: bool = True
 
 
-class StageInput(BaseModel):
+class StageInput(LazyModel):
     name: str = Field(min_length=1)
     executions: list[ExecutionInput] = Field(description="Run side by side")
     enabled: bool = True
 
 
-class ProcedureFields(BaseModel):
+class ProcedureFields(LazyModel):
     stages: list[StageInput] = Field(description="Run one after another")
     schedule: str = Field(description="English ('Every day at 02:00') or cron ('0 0 2 * * *')")
     schedule_format: Literal["English", "Cron"] = Field(description="How schedule is written")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from ..client import gather, list_all
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import RepoResult
-from ..mapping.models import Page, RepoDetail, RepoItem
+from ..mapping.models import LazyModel, Page, RepoDetail, RepoItem
 from ..mapping.repos import repo_detail, repo_item
 from ..mapping.status import RepoProvider
 from ._context import App, app_of
@@ -59,14 +59,14 @@ async def get_repo(ctx: Context, id: RepoId) -> Envelope[RepoDetail]:
     return ok(repo_detail(full, items[0], tags, builds.get(full["_id"]["$oid"], []), app.settings.url))
 
 
-class PullOptions(BaseModel):
+class PullOptions(LazyModel):
     branch: str | None = Field(None, description="Komodo pulls the repo's configured branch; change it with "
                                                  "komodo_write_UpdateRepo")
     force: bool | None = Field(None, description="Not supported by Komodo's PullRepo")
     submodules: bool | None = Field(None, description="Not supported by Komodo's PullRepo")
 
 
-class CloneOptions(BaseModel):
+class CloneOptions(LazyModel):
     branch: str | None = Field(None, description="Komodo clones the repo's configured branch")
     depth: int | None = Field(None, ge=1, description="Not supported by Komodo's CloneRepo")
     submodules: bool | None = Field(None, description="Not supported by Komodo's CloneRepo")
@@ -115,7 +115,7 @@ async def build_repo(ctx: Context, id: RepoId) -> Envelope[RepoResult]:
     return ok(_repo_result(app, started, f"Building repo {started.name}"))
 
 
-class RepoFields(BaseModel):
+class RepoFields(LazyModel):
     server: str = Field(description="Server to clone onto (id or name)")
     builder: str = Field(description="Builder for komodo_execute_BuildRepo (id or name)")
     repo: str = Field(description="Git repo, e.g. myorg/app")

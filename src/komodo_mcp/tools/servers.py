@@ -6,14 +6,15 @@ from math import ceil
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..client import Forbidden, KomodoError, NotFound, gather
 from ..mapping.alerts import alert_brief
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ServerResult
 from ..mapping.common import iso
-from ..mapping.models import ContainerItem, LogOutput, Page, ServerDetail, ServerItem, ServerStats, StatsPoint
+from ..mapping.models import (ContainerItem, LazyModel, LogOutput, Page, ServerDetail, ServerItem, ServerStats,
+                              StatsPoint)
 from ..mapping.servers import container_owner, metrics, server_detail, server_item
 from ..mapping.status import SERVER, ServerStatus
 from ._context import App, app_of
@@ -150,19 +151,19 @@ async def get_server_stats(
         mem_max_gb=round(max(r["mem_used_gb"] for r in records), 2) if records else None, notes=notes))
 
 
-class ServerStartOptions(BaseModel):
+class ServerStartOptions(LazyModel):
     timeout: int | None = Field(None, ge=1, le=3600, description=f"Seconds to wait when waitForHealthy "
                                                                   f"(default {DEFAULT_WAIT_SECONDS})")
     waitForHealthy: bool | None = Field(None, description="Wait for the job to finish and the server to report Ok")
 
 
-class ServerStopOptions(BaseModel):
+class ServerStopOptions(LazyModel):
     timeout: int | None = Field(None, ge=1, le=3600, description="Seconds to wait for the stop when removeContainer")
     force: bool | None = Field(None, description="Komodo's StopAllContainers takes no signal: not supported")
     removeContainer: bool | None = Field(None, description="Then remove the stopped containers (PruneContainers)")
 
 
-class ServerRestartOptions(BaseModel):
+class ServerRestartOptions(LazyModel):
     timeout: int | None = Field(None, ge=1, le=3600, description=f"Seconds to wait when waitForHealthy "
                                                                   f"(default {DEFAULT_WAIT_SECONDS})")
     force: bool | None = Field(None, description="Komodo's RestartAllContainers takes no signal: not supported")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..client import KomodoError
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import StackResult
 from ..mapping.jobs import requested_services
-from ..mapping.models import LogOutput, Page, StackDetail, StackItem
+from ..mapping.models import LazyModel, LogOutput, Page, StackDetail, StackItem
 from ..mapping.stacks import compose_content, stack_detail, stack_item
 from ..mapping.status import STACK, StackStatus, states_described
 from ._context import App, app_of
@@ -158,7 +158,7 @@ async def destroy_stack(ctx: Context, id: StackId, services: Services = [],  # n
     return ok(_stack_result(app, started, f"Taking down {_what(started.name, services)}", services))
 
 
-class StackFields(BaseModel):
+class StackFields(LazyModel):
     server: str = Field(description="Server to run on (id or name)")
     compose_contents: str = Field(description="The compose file itself, kept in Komodo (or give repo)")
     repo: str = Field(description="Git repo holding the compose file, e.g. myorg/infra")

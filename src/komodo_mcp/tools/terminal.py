@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..mapping.envelope import Envelope, ok
 from ..mapping.logs import log_output
+from ..mapping.models import LazyModel
 from ._context import app_of
 from ._params import DeploymentId, ServerId, StackId
 from ._spec import terminal
@@ -19,7 +20,7 @@ EXIT_CODE = "__KOMODO_EXIT_CODE"
 Command = Annotated[str, Field(min_length=1, max_length=4096, description="Shell command to run")]
 
 
-class TerminalResult(BaseModel):
+class TerminalResult(LazyModel):
     target: str
     command: str
     exit_code: int | None = Field(description="null when the shell ended before reporting one (e.g. `exit`)")
