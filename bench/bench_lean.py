@@ -92,9 +92,15 @@ class BareStdioClient:
         assert not answer["result"].get("isError"), answer
 
 
-async def ratios(rounds: int) -> None:
-    section(f"per-call time over stdio vs one raw Komodo call, {FLEET:,} deployments, medians of {rounds}")
-    with SimulatorThread(Simulator(resources=FLEET)) as sim:
+async def ratios(rounds: int, latency_ms: float = 0.0) -> None:
+    """`latency_ms`: each Komodo request waits that long before it is served, as on a real Core (network, MongoDB),
+    where concurrent requests overlap. Without it the simulator serves one request after another (one Python
+    thread), so the requests of one tool call add up as they would not on Core."""
+    section(f"per-call time over stdio vs one raw Komodo call, {FLEET:,} deployments, medians of {rounds}"
+            + (f", Komodo latency {latency_ms:g} ms a request" if latency_ms else ""))
+    simulator = Simulator(resources=FLEET)
+    simulator.latency_s = latency_ms / 1000
+    with SimulatorThread(simulator) as sim:
         params = StdioServerParameters(command=sys.executable, args=["-m", "komodo_mcp"], env={
             **os.environ, "KOMODO_URL": sim.url, "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET,
             "KOMODO_MCP_RATE_LIMIT": "0", "KOMODO_MCP_LOG_LEVEL": "WARNING", "KOMODO_MCP_AUDIT_LOG": "off",
@@ -224,6 +230,7 @@ async def main(args: argparse.Namespace) -> None:
     if not args.skip_counts:
         await requests_per_call()
     await ratios(args.rounds)
+    await ratios(args.rounds, latency_ms=2.0)
     await tools_list_size()
     cold_start(args.runs)
     await http_throughput(args.seconds, args.baseline_src)
