@@ -45,9 +45,10 @@ class RawStdio:
                                         stderr=subprocess.PIPE, env={**ENV, **(env or {})})
         self.lines: list[str] = []
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, *messages: dict[str, Any]) -> None:
+        """One write: several messages arrive together (a pipe write this small is atomic)."""
         assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        self.process.stdin.write("".join(json.dumps(message) + "\n" for message in messages).encode())
         self.process.stdin.flush()
 
     def answer(self, request_id: int, timeout: float = PATIENCE_S) -> dict[str, Any]:
@@ -100,12 +101,11 @@ def test_stdout_carries_only_json_rpc():
 
 
 def test_discover_probe_race_leaves_a_working_connection():
-    """Claude Code/Copilot CLI: discover at t=0, give up, initialize at t=0.3 s; the server is not ready yet."""
+    """Claude Code/Copilot CLI: discover at t=0, give up, initialize at t=0.3 s; a server still starting then finds
+    both waiting. They are sent here in one write as the server starts, so its first read holds both whatever the
+    machine's speed (a sleep of 0.3 s would race a server that starts faster than that)."""
     server = RawStdio("--demo")
-    server.send(_discover(0))
-    time.sleep(0.3)  # the client's probe timeout, not a wait for the server
-    assert not server.has_answer(0), "the server started before the probe timed out; the race cannot occur"
-    server.send(_initialize(1))
+    server.send(_discover(0), _initialize(1))
     initialized = server.answer(1)
     server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
     server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
