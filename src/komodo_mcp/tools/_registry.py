@@ -168,8 +168,10 @@ def why_not_served(name: str, settings: Settings) -> str:
 SCHEMAS = Path(__file__).with_name("schemas.json")
 
 
+@functools.cache
 def source_fingerprint() -> str:
-    """What the schemas are made from: the tools' and mappings' source, and pydantic's version."""
+    """What the schemas and the catalogue are made from: the tools' and mappings' source, and pydantic's version
+    (read once: both files check it at start)."""
     digest = hashlib.sha256(pydantic.VERSION.encode())
     package = Path(__file__).parent.parent
     for path in sorted([*package.glob("tools/*.py"), *package.glob("mapping/*.py")]):
