@@ -195,6 +195,19 @@ def test_admin_only_writes_refuse_a_non_admin(sim):
     assert statuses == [403, 403]
 
 
+def test_close_alert_sets_resolved_by_id_and_matches_nothing_quietly(sim):
+    """Core's CloseAlert (api/write/alert.rs) parses the id, then one update_one sets `resolved` only."""
+    alert = next(a for a in ok(sim.url, "read", "ListAlerts")["alerts"] if not a["resolved"])
+    assert ok(sim.url, "write", "CloseAlert", {"id": alert["_id"]["$oid"]}) == {}
+    closed = ok(sim.url, "read", "GetAlert", {"id": alert["_id"]["$oid"]})
+    assert closed["resolved"] is True and closed["resolved_ts"] == alert["resolved_ts"]
+    assert ok(sim.url, "write", "CloseAlert", {"id": "0123456789abcdef01234567"}) == {}  # no alert: no match
+    for bad, message in (("x", 'must be exactly 12 bytes, instead got: "x", length 1'),
+                         ("xy", "invalid character 'x' was found at index 0")):
+        refused = call(sim.url, "write", "CloseAlert", {"id": bad})
+        assert refused.status_code == 500 and message in refused.json()["error"]
+
+
 def test_list_updates_pages_by_hundred_newest_first(sim):
     for n in range(110):  # each real config change writes one Update
         ok(sim.url, "write", "UpdateDeployment", {"id": "api-v1", "config": {"restart": ("always", "no")[n % 2]}})

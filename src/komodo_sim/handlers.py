@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+import string
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Callable
@@ -938,11 +939,26 @@ def CloseAlert(sim: Simulator, user: User, params: dict[str, Any]) -> dict[str, 
     if not user.admin:
         raise admin_only()
     alert_id = required(params, "id")
-    alert = next((a for a in sim.store.alerts if a["_id"]["$oid"] == alert_id), None)
-    if alert is None:
-        raise CoreError(500, "no alert found with given id")
-    alert["resolved"], alert["resolved_ts"] = True, now_ms()
+    # `api/write/alert.rs`: the id is parsed (`ObjectId::from_str(..)?`), then one `update_one` sets `resolved`
+    # only: an id no alert has matches nothing and still answers `{}`, and `resolved_ts` stays as it was.
+    if (invalid := _object_id_error(alert_id)) is not None:
+        raise CoreError(500, invalid)
+    for alert in sim.store.alerts:
+        if alert["_id"]["$oid"] == alert_id:
+            alert["resolved"] = True
     return {}
+
+
+def _object_id_error(text: str) -> str | None:
+    """bson 2.x's `oid::Error` text for a string that is no ObjectId (`ObjectId::parse_str` over `hex::decode`, which
+    checks the length's parity before the characters), or None for a valid id."""
+    if len(text) % 2 == 0:
+        bad = next(((index, c) for index, c in enumerate(text) if c not in string.hexdigits), None)
+        if bad is not None:
+            return f'invalid character \'{bad[1]}\' was found at index {bad[0]} in the provided hex string: "{text}"'
+    if len(text) != 24:
+        return f'provided hex string representation must be exactly 12 bytes, instead got: "{text}", length {len(text)}'
+    return None
 
 
 # -- executes --------------------------------------------------------------------------------------------------------
