@@ -241,6 +241,9 @@ def test_top_level_keys_skip_comments_quotes_and_nested_keys():
     assert top_level_keys(compose, "volumes") == ["data"]
     assert top_level_keys(compose, "configs") == []
     assert top_level_keys("networks:\n front: {}\n back:\n", "networks") == ["front", "back"]  # one-space indent
+    four_spaces = "networks:\n    front:\n        driver: bridge\n    back: {}\nvolumes:\n\tdata:\n"
+    assert top_level_keys(four_spaces, "networks") == ["front", "back"]  # the keys' indent, not their settings'
+    assert top_level_keys(four_spaces, "volumes") == ["data"]
 
 
 def test_a_stack_service_by_value():

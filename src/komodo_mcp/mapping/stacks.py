@@ -29,17 +29,19 @@ def compose_file(config: dict[str, Any]) -> str | None:
 
 
 def top_level_keys(compose: str, section: str) -> list[str]:
-    """Names declared under a top-level compose section (`networks:`, `volumes:`), without a YAML parser."""
-    names, inside = [], False
+    """Names declared under a top-level compose section (`networks:`, `volumes:`), without a YAML parser. The
+    section's first indented line sets its keys' indentation (YAML allows any): deeper lines are their settings."""
+    names, inside, key_indent = [], False, 0
     for line in compose.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if not line[0].isspace():
-            inside = line.split(":", 1)[0].strip() == section
+            inside, key_indent = line.split(":", 1)[0].strip() == section, 0
             continue
         if inside:
             indent = len(line) - len(line.lstrip())
-            if indent <= 2 and ":" in line:
+            key_indent = key_indent or indent
+            if indent == key_indent and ":" in line:
                 names.append(line.strip().split(":", 1)[0].strip().strip("'\""))
     return names
 
