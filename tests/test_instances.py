@@ -181,6 +181,24 @@ def test_tasks_find_the_instance_from_the_task_id(two):
     assert "error" in foreign and "no instance 'qa'" in foreign["error"]["message"]
 
 
+def test_a_busy_answer_names_the_running_job_with_its_instance(two):
+    """The hint's job id (free text) carries the instance like `running_job_ids` do: followed as given, it is
+    looked up where it runs."""
+    two["staging"].simulator.gate.close()  # the first deploy stays running until the gate opens
+    server = serve_http(instances_settings(two))
+    try:
+        url = server.url + "/mcp"
+        job_id = call(url, "komodo_execute_Deploy", {"id": "api-v1", "instance": "staging"})[1]["data"]["job_id"]
+        busy, refused = call(url, "komodo_execute_Deploy", {"id": "api-v1", "instance": "staging"})
+        followed = call(url, "komodo_read_GetJob", {"job_id": refused["error"].split("wait for job ")[1].split()[0]})
+    finally:
+        two["staging"].simulator.gate.open()
+        server.stop()
+    assert busy and refused["code"] == "CONFLICT" and refused["details"]["running_job_ids"] == [job_id]
+    assert f"wait for job {job_id} " in refused["error"]
+    assert not followed[0] and followed[1]["data"]["job_id"] == job_id
+
+
 async def test_one_komodo_configured_changes_nothing(shared_sim):
     settings = Settings(url=shared_sim.url, api_key=SecretStr(ADMIN_KEY), api_secret=SecretStr(ADMIN_SECRET),
                         rate_limit_per_minute=0, audit_log="off")

@@ -68,6 +68,13 @@ def qualify(value: Any, instance: str) -> Any:
     return qualified
 
 
+def as_shown(job_id: str) -> str:
+    """A job id as an answer shows it: with the selected instance, when several are configured. For ids inside free
+    text (a hint), which `qualify` does not reach."""
+    instance = SELECTED.get()
+    return job_id if instance is None else _prefixed(job_id, instance)
+
+
 def _prefixed(job_id: Any, instance: str) -> Any:
     if not isinstance(job_id, str) or split_job_id(job_id)[0] is not None:
         return job_id

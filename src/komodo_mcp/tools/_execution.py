@@ -17,6 +17,7 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel
 
 from ..client import Conflict, Forbidden, KomodoError, gather
+from ..instances import as_shown
 from ..mapping.common import duration_range
 from ..mapping.executions import CancelResult, job_fields
 from ..mapping.jobs import Progress, base_operation, job_error, job_progress, procedure_stages
@@ -96,7 +97,7 @@ async def _busy(app: App, kind: str, name: str, resource_id: str, busy: list[str
     running = await app.komodo.read("ListUpdates", query={"target.type": kind, "target.id": resource_id,
                                                           "status": "InProgress"})
     job_ids = [u["id"] for u in running["updates"]]
-    hint = f"; wait for job {job_ids[0]} (komodo_execute_WaitForJob)" if job_ids else ""
+    hint = f"; wait for job {as_shown(job_ids[0])} (komodo_execute_WaitForJob)" if job_ids else ""
     return Conflict(f"{kind} {name} is busy ({', '.join(busy)}){hint}",
                     {"running_job_ids": job_ids, "busy": busy})
 
