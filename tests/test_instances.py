@@ -181,9 +181,9 @@ def test_tasks_find_the_instance_from_the_task_id(two):
     assert "error" in foreign and "no instance 'qa'" in foreign["error"]["message"]
 
 
-def test_a_busy_answer_names_the_running_job_with_its_instance(two):
-    """The hint's job id (free text) carries the instance like `running_job_ids` do: followed as given, it is
-    looked up where it runs."""
+def test_job_ids_in_hints_carry_their_instance(two):
+    """A hint's job id (free text: busy, go on waiting) carries the instance like `running_job_ids` do: followed as
+    given, it is looked up where the job runs."""
     two["staging"].simulator.gate.close()  # the first deploy stays running until the gate opens
     server = serve_http(instances_settings(two))
     try:
@@ -191,12 +191,14 @@ def test_a_busy_answer_names_the_running_job_with_its_instance(two):
         job_id = call(url, "komodo_execute_Deploy", {"id": "api-v1", "instance": "staging"})[1]["data"]["job_id"]
         busy, refused = call(url, "komodo_execute_Deploy", {"id": "api-v1", "instance": "staging"})
         followed = call(url, "komodo_read_GetJob", {"job_id": refused["error"].split("wait for job ")[1].split()[0]})
+        _, waited = call(url, "komodo_execute_WaitForJob", {"job_id": job_id, "timeout": 1})
     finally:
         two["staging"].simulator.gate.open()
         server.stop()
     assert busy and refused["code"] == "CONFLICT" and refused["details"]["running_job_ids"] == [job_id]
     assert f"wait for job {job_id} " in refused["error"]
     assert not followed[0] and followed[1]["data"]["job_id"] == job_id
+    assert waited["data"]["timed_out"] and f"with job_id {job_id} to go on waiting" in waited["data"]["next"]
 
 
 async def test_one_komodo_configured_changes_nothing(shared_sim):
@@ -284,3 +286,14 @@ def test_with_several_instances_startstack_is_named_outside_the_default_toolset(
     assert refused[1]["code"] == "NOT_FOUND"
     assert "add one of its toolsets (execute, stacks, all)" in refused[1]["error"]
     assert "Start" not in " ".join(operations(two["logs"]["staging"]) + operations(two["logs"]["production"]))
+
+
+def test_every_job_id_field_of_an_answer_carries_the_instance():
+    from komodo_mcp.instances import qualify
+
+    answer = {"data": {"job_id": "a1", "followup_job_id": "b2", "cancel_job_id": "c3", "running_job_ids": ["d4"],
+                       "next_tools": [{"arguments": {"job_id": "e5"}}], "followup": None, "other_id": "f6"}}
+    assert qualify(answer, "staging") == {"data": {
+        "job_id": "staging:a1", "followup_job_id": "staging:b2", "cancel_job_id": "staging:c3",
+        "running_job_ids": ["staging:d4"], "next_tools": [{"arguments": {"job_id": "staging:e5"}}], "followup": None,
+        "other_id": "f6"}}

@@ -15,7 +15,7 @@ from typing import Any
 SELECTED: ContextVar[str | None] = ContextVar("komodo_mcp_instance", default=None)
 ARGUMENT = "instance"
 SEPARATOR = ":"
-JOB_ID_KEYS = ("job_id", "running_job_ids")  # where answers carry Komodo Update ids
+JOB_ID_KEYS = ("job_id", "running_job_ids", "followup_job_id", "cancel_job_id")  # where answers carry Update ids
 
 
 class InstanceChoiceError(ValueError):

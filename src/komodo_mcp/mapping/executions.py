@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..instances import as_shown
 from .common import human_duration, iso
 from .jobs import JobError, JobStep, job, job_progress, schema_lists_own_fields
 from .models import LazyModel
@@ -112,7 +113,7 @@ class CancelResult(LazyModel):
 
 
 def go_on_waiting(job_id: str) -> str:
-    return f"the job is still running: call komodo_execute_WaitForJob with job_id {job_id} to go on waiting"
+    return f"the job is still running: call komodo_execute_WaitForJob with job_id {as_shown(job_id)} to go on waiting"
 
 
 def job_fields(update: dict[str, Any], job_id: str, log_url: str | None, estimate: str, message: str,

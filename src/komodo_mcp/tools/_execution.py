@@ -222,4 +222,4 @@ async def cancel_running(app: App, kind: str, key: str, update: dict[str, Any] |
     record = await app.komodo.execute(cancel, **params)
     current = await app.komodo.read("GetUpdate", id=job_id)
     return CancelResult(job_id=job_id, cancel_job_id=(record.get("_id") or {}).get("$oid"), operation=operation,
-                        status=job_status(current), message=f"Asked Komodo to cancel {operation} ({job_id})")
+                        status=job_status(current), message=f"Asked Komodo to cancel {operation} ({as_shown(job_id)})")

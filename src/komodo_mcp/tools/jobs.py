@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..client import Conflict, InvalidRequest, KomodoClient, gather, nothing
+from ..instances import as_shown
 from ..mapping.builds import version_text
 from ..mapping.common import iso
 from ..mapping.envelope import Envelope, ok
@@ -135,7 +136,7 @@ async def cancel_job(ctx: Context, job_id: JobId) -> Envelope[CancelResult]:
     app = app_of(ctx)
     update = await app.komodo.read("GetUpdate", id=job_id)
     if update.get("status") == "Complete":
-        raise Conflict(f"Job {job_id} has already finished ({job_status(update)})", {"job_id": job_id})
+        raise Conflict(f"Job {as_shown(job_id)} has already finished ({job_status(update)})", {"job_id": job_id})
     if update["operation"] not in CANCELS:
         raise InvalidRequest(f"Komodo cannot cancel a {update['operation']} job; it ends on its own",
                              {"job_id": job_id, "cancellable": sorted(CANCELS)})

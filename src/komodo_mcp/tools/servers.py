@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..client import Forbidden, KomodoError, NotFound, gather
+from ..instances import as_shown
 from ..mapping.alerts import alert_brief
 from ..mapping.envelope import Envelope, ok
 from ..mapping.executions import ServerResult
@@ -226,7 +227,7 @@ async def stop_server(ctx: Context, id: ServerId, options: ServerStopOptions | N
     if opts.removeContainer and result.success:
         prune = await start(app_of(ctx), "Server", result.server_id, "PruneContainers")
         result.followup_job_id = prune.job_id
-        result.message += f"; removing stopped containers (job {prune.job_id})"
+        result.message += f"; removing stopped containers (job {as_shown(prune.job_id)})"
     return ok(result)
 
 
