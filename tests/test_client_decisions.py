@@ -19,8 +19,9 @@ from komodo_mcp import telemetry
 from komodo_mcp.client import (AuthError, Internal, KomodoError, NotFound, RateLimited, TimedOut, Unreachable,
                                gather, list_all, list_page)
 from komodo_mcp.client import _client
+from komodo_mcp.client._callers import CallerGuard
 from komodo_mcp.client._client import KomodoClient
-from komodo_mcp.client._ratelimit import TokenBucket
+from komodo_mcp.client._ratelimit import TokenBucket, one_tool_call
 from komodo_mcp.client._status import error_for
 
 from .conftest import ManualClock, settings_for
@@ -217,6 +218,15 @@ async def test_an_unreachable_komodo_names_the_error_kind():
     assert caught.value.details == {"operation": "GetVersion"}
 
 
+async def test_an_unreachable_komodo_is_named_without_credentials_query_or_fragment():
+    komodo = ScriptedKomodo(httpx2.ConnectError("refused"))
+    client = KomodoClient(settings_for("https://admin:pw@komodo.test:9120/core?token=t#top", retries=0),
+                          transport=httpx2.MockTransport(komodo))
+    with pytest.raises(Unreachable) as caught:
+        await client.read("GetVersion")
+    assert caught.value.message == "Komodo at https://komodo.test:9120/core is unreachable (ConnectError)"
+
+
 async def test_a_non_json_error_body_is_kept_as_text():
     komodo = ScriptedKomodo(httpx2.Response(500, text="<html>boom</html>"))
     with pytest.raises(Internal) as caught:
@@ -307,6 +317,100 @@ async def test_an_api_key_that_is_refused_is_not_retried():
     with pytest.raises(AuthError):
         await komodo.client().read("GetVersion")
     assert len(komodo.requests) == 1
+
+
+async def test_while_the_key_is_unproven_a_tool_calls_side_by_side_reads_cost_komodo_one_refusal():
+    komodo = ScriptedKomodo(failure(401, "Invalid user credentials"))
+    client = komodo.client()
+    for tool_call in (1, 2):  # each tool call's fan-out while the key has not worked: one failed login at Komodo
+        results = await gather(client.read("ListServers"), client.read("ListStacks"), tolerate=True)
+        assert all(isinstance(result, AuthError) for result in results)
+        assert len(komodo.requests) == tool_call
+
+
+async def test_once_komodo_took_the_key_reads_go_side_by_side():
+    in_flight, most = 0, 0
+
+    async def slow(request: httpx2.Request) -> httpx2.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        for _ in range(50):  # let the other read reach Komodo meanwhile, if it may
+            await anyio.sleep(0)
+        in_flight -= 1
+        return answer([])
+
+    # Komodo refusing the request itself (not found) still proves the key.
+    komodo = ScriptedKomodo(failure(500, "Did not find any Server matching x"), slow)
+    client = komodo.client()
+    with pytest.raises(NotFound):
+        await client.read("GetServer", server="x")
+    await gather(client.read("ListServers"), client.read("ListStacks"))
+    assert most == 2
+
+
+@pytest.mark.parametrize("first", ["jwt", "password"])
+async def test_a_callers_client_sends_the_callers_key_instead_of_the_servers_credentials(first):
+    own = {"jwt": {"jwt": SecretStr(jwt(exp=10**13))},
+           "password": {"username": "admin", "password": SecretStr("pw")}}[first]
+    komodo = ScriptedKomodo(answer({}))
+    server = KomodoClient(settings_for(URL, key="", secret="", **own), transport=httpx2.MockTransport(komodo))
+    await server.with_caller_key("K-caller", "S-caller", CallerGuard()).read("GetVersion")
+    _, _, headers = komodo.requests[-1]
+    assert (headers["x-api-key"], headers["x-api-secret"], headers.get("authorization")) == \
+        ("K-caller", "S-caller", None)
+
+
+async def test_closing_a_callers_client_keeps_the_shared_connections_open():
+    komodo = ScriptedKomodo(answer({}))
+    server = komodo.client()
+    await server.with_caller_key("K-caller", "S-caller", CallerGuard()).aclose()
+    assert await server.read("GetVersion") == {}
+    await server.aclose()
+    with pytest.raises(RuntimeError):
+        await server.read("GetVersion")
+
+
+@pytest.mark.parametrize("via", ["read", "terminal"])
+@pytest.mark.parametrize(("status", "afterwards"), [
+    (200, "trusted"),    # the key worked: never held back again
+    (401, "refused"),    # Komodo refused it: not sent again for a while
+    (429, "unproven"),   # Komodo's lockout says nothing about the key: held back like any new key
+])
+async def test_what_komodos_answer_to_a_callers_key_tells_the_guard(via, status, afterwards):
+    first_answer = {200: answer({}), 401: failure(401, "Invalid user credentials"),
+                    429: failure(429, "Too many requests")}[status]
+    seen: list[str] = []
+
+    def by_key(request: httpx2.Request) -> httpx2.Response:
+        key = request.headers["x-api-key"]
+        seen.append(key)
+        if key.startswith("K-bad"):
+            return failure(401, "Invalid user credentials")
+        return first_answer if seen.count(key) == 1 else answer({})
+
+    guard, server = CallerGuard(), ScriptedKomodo(by_key).client(retries=0)
+    caller = server.with_caller_key("K-caller", "S-caller", guard)
+    try:
+        if via == "terminal":
+            [line async for line in caller.terminal({})]
+        else:
+            await caller.read("GetVersion")
+    except KomodoError:
+        pass
+    for bad in range(3):  # other callers' wrong keys use up the budget for unproven keys
+        with pytest.raises(KomodoError):
+            await server.with_caller_key(f"K-bad{bad}", "wrong", guard).read("GetVersion")
+    asked_before = seen.count("K-caller")
+    if afterwards == "trusted":
+        assert await caller.read("GetVersion") == {}
+        assert seen.count("K-caller") == asked_before + 1
+        return
+    with pytest.raises(AuthError if afterwards == "refused" else RateLimited) as caught:
+        await caller.read("GetVersion")
+    assert caught.value.message.startswith("Komodo refused these caller credentials" if afterwards == "refused"
+                                           else "Too many callers with unproven Komodo credentials")
+    assert seen.count("K-caller") == asked_before
 
 
 @pytest.mark.parametrize(("claims", "renew_at_ms"), [
@@ -403,22 +507,27 @@ async def test_an_unfiltered_page_asks_komodo_for_that_page_and_the_count():
         json.dumps({"params": {}, "type": "GetDeploymentsSummary"}, sort_keys=True)]
 
 
-@pytest.mark.parametrize("answered, known, total, counted", [
-    (10, 42, 42, False),  # a full page the known count agrees with: no summary
-    (4, 42, 24, False),   # a short page is the last one: its count is exact, whatever was known
-    (0, 15, 15, False),   # past the end, and the known count agrees
-    (10, 25, 42, True),   # page 3 of 10 is full, so there are more than 25: counted again
-    (0, 42, 42, True),    # page 3 is empty, so there are at most 20: counted again
+@pytest.mark.parametrize("page, answered, known, total, counted", [
+    (3, 10, 42, 42, False),  # a full page the known count agrees with: no summary
+    (3, 10, 30, 30, False),  # a full page that ends exactly at the known count
+    (1, 10, 42, 42, False),  # a full first page says nothing more than the known count
+    (3, 4, 42, 24, False),   # a short page is the last one: its count is exact, whatever was known
+    (3, 1, 42, 21, False),   # a last page of one item
+    (1, 0, 15, 0, False),    # an empty first page: there are none, whatever was known
+    (3, 0, 15, 15, False),   # past the end, and the known count agrees
+    (3, 0, 20, 20, False),   # past the end, exactly where the known count ends
+    (3, 10, 25, 42, True),   # page 3 of 10 is full, so there are more than 25: counted again
+    (3, 0, 42, 42, True),    # page 3 is empty, so there are at most 20: counted again
 ])
-async def test_a_known_total_spares_the_summary_unless_the_page_contradicts_it(answered, known, total, counted):
+async def test_a_known_total_spares_the_summary_unless_the_page_contradicts_it(page, answered, known, total, counted):
     def by_operation(request: httpx2.Request) -> httpx2.Response:
         operation = json.loads(request.content)["type"]
         return answer({"total": 42} if operation == "GetDeploymentsSummary" else fleet(answered))
 
     komodo = ScriptedKomodo(by_operation)
-    page, answered_total = await list_page(komodo.client(), "ListDeployments", "GetDeploymentsSummary", 3, 10,
-                                           known_total=known)
-    assert page == fleet(answered) and answered_total == total
+    items, answered_total = await list_page(komodo.client(), "ListDeployments", "GetDeploymentsSummary", page, 10,
+                                            known_total=known)
+    assert items == fleet(answered) and answered_total == total
     assert [body["type"] for _, body, _ in komodo.requests] == \
         ["ListDeployments", *(["GetDeploymentsSummary"] if counted else [])]
 
@@ -566,3 +675,23 @@ def test_a_zero_rate_never_limits_and_a_burst_below_one_still_allows_one():
     with pytest.raises(RateLimited) as caught:
         bucket.take()
     assert caught.value.details["burst"] == 1 and isinstance(caught.value, KomodoError)
+
+
+def test_a_tool_call_spends_one_token_however_many_requests_it_makes():
+    bucket = TokenBucket(per_minute=60, burst=2, clock=ManualClock())
+    with one_tool_call():
+        for _ in range(5):
+            bucket.admit()
+    with one_tool_call():
+        bucket.admit()
+        bucket.admit()
+    with pytest.raises(RateLimited), one_tool_call():
+        bucket.admit()  # the third tool call finds the bucket empty
+
+
+def test_outside_a_tool_call_each_request_spends_a_token():
+    bucket = TokenBucket(per_minute=60, burst=2, clock=ManualClock())
+    bucket.admit()
+    bucket.admit()
+    with pytest.raises(RateLimited):
+        bucket.admit()
