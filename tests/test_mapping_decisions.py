@@ -3,19 +3,25 @@ errors, log budgets and execute results (what an assistant reads for a job that 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime, timezone
 
 import pytest
+from pydantic import BaseModel
 
 from komodo_mcp.client.errors import NotFound, RateLimited
+from komodo_mcp.instances import SELECTED
 from komodo_mcp.mapping import status
 from komodo_mcp.mapping.common import (created_at, duration_range, env_mapping, human_duration, image_tag, iso, lines,
                                        tag_names)
-from komodo_mcp.mapping.envelope import error_body, error_result, komodo_error_body, ok, utc_now_iso
+from komodo_mcp.mapping import envelope
+from komodo_mcp.mapping.envelope import (MAX_RESULT_CHARS, MAX_STRING_CHARS, SHOW_SECRETS, error_body, error_result,
+                                         komodo_error_body, ok, shown, utc_now_iso)
 from komodo_mcp.mapping.executions import job_fields
-from komodo_mcp.mapping.jobs import bounded, job, job_error, job_progress, plain
+from komodo_mcp.mapping.jobs import (SERVICE_USERS, base_operation, bounded, job, job_error, job_progress, operator_of,
+                                     plain, schema_lists_own_fields)
 from komodo_mcp.mapping.logs import log_output
 from komodo_mcp.redact import MASK
 
@@ -119,9 +125,49 @@ def test_a_rate_limit_error_says_when_to_try_again_and_others_do_not():
 
 
 def test_an_error_result_is_text_only():
-    result = error_result({"error": "gone", "code": "NOT_FOUND"})
+    result = error_result({"error": "gone: café", "code": "NOT_FOUND"})
     assert result.is_error is True and result.structured_content is None
-    assert result.content[0].text == '{"error":"gone","code":"NOT_FOUND"}'  # compact: every character costs
+    assert result.content[0].text == '{"error":"gone: café","code":"NOT_FOUND"}'  # compact: every character costs
+
+
+@pytest.fixture
+def instance():
+    """Several Komodo instances configured, and this request's call going to `prod`."""
+    token = SELECTED.set("prod")
+    yield "prod"
+    SELECTED.reset(token)
+
+
+def test_an_error_names_its_job_ids_with_the_instance_only_when_several_are_configured(instance):
+    busy = {"error": "busy", "code": "CONFLICT", "details": {"running_job_ids": ["u1"]}}
+    assert '"running_job_ids":["prod:u1"]' in error_result(busy).content[0].text
+    SELECTED.set(None)
+    assert '"running_job_ids":["u1"]' in error_result(busy).content[0].text
+
+
+def test_answers_are_masked_unless_the_server_shows_secrets():
+    token = "ghp_" + "a" * 36
+    assert shown({"note": token}) == {"note": MASK}
+    showing = SHOW_SECRETS.set(True)
+    try:
+        assert shown({"note": token}) == {"note": token}
+    finally:
+        SHOW_SECRETS.reset(showing)
+
+
+def test_an_answer_that_fits_keeps_every_string_whole():
+    exactly_the_limit = "x" * MAX_STRING_CHARS
+    assert envelope.bounded({"compose": exactly_the_limit}) == {"compose": exactly_the_limit}
+    # three strings just under the string limit whose JSON is exactly the result limit: still whole
+    filling = ["y" * ((MAX_RESULT_CHARS - 6) // 3 - 2)] * 3
+    assert len(json.dumps(filling)) == MAX_RESULT_CHARS and envelope.bounded(filling) == filling
+
+
+def test_an_answer_too_large_cuts_its_long_strings_a_quarter_at_a_time_until_it_fits():
+    long = "z" * 19_000
+    cut = envelope.bounded({"lines": [long] * 4, "name": "api"})  # 76 kB: a quarter of the string limit fits
+    assert cut["name"] == "api" and len(json.dumps(cut)) <= MAX_RESULT_CHARS
+    assert cut["lines"] == [f"{'z' * 5_000}\n… [cut: the first 5,000 of 19,000 characters are shown]"] * 4
 
 
 # Times, durations, config strings
@@ -329,3 +375,71 @@ def test_steps_are_the_logged_stages_then_the_expected_ones():
     assert (done.steps, done.current) == (["Clone Repo"], None)  # a finished job's steps are what it logged
     planned = job_progress(update(operation="RunBuild"), ["own", "stages"])
     assert (planned.steps, planned.current) == (["own", "stages"], "own")
+
+
+def test_a_wait_that_ends_before_the_job_says_how_to_go_on_waiting_for_that_job(instance):
+    assert fields(update(), waited=True)["message"] == (
+        "started; the job is still running: call komodo_execute_WaitForJob with job_id prod:u1 to go on waiting")
+    assert fields(update(status="Complete", success=True, end_ts=START + 1_000), waited=True)["message"] == "started"
+
+
+def test_a_procedures_steps_are_its_own_stages_as_its_log_reports_them():
+    stdout = ("INFO: Executing stage: 'build'\nINFO: Finished stage 'build'\n"
+              "INFO: Executing stage: 'deploy'\nINFO: Executing stage: 'extra'\n")
+    running = update(operation="RunProcedure", logs=[log("Execute procedure", stdout=stdout)])
+    progress = job_progress(running, ["build", "deploy"])
+    assert (progress.steps, progress.finished, progress.current) == (["build", "deploy", "extra"], 1, "deploy")
+    assert job(running, "u1", None, planned=["build", "deploy"]).steps == ["build", "deploy", "extra"]
+    assert job_fields(running, "u1", None, "unknown", "m", [], False, ["build", "deploy"])["steps"] == \
+        ["build", "deploy", "extra"]
+    for not_yet in ([], [log("Execute procedure")]):  # no log yet, or one without output
+        waiting = job_progress(update(operation="RunProcedure", logs=not_yet), ["build"])
+        assert (waiting.steps, waiting.finished, waiting.current) == (["build"], 0, "build")
+
+
+def test_a_stack_execution_naming_services_is_its_stacks_execution():
+    assert base_operation("DeployStackService") == "DeployStack"
+    assert base_operation("DeployStack") == "DeployStack" and base_operation("RunService") == "RunService"
+    assert job_progress(update(operation="DeployStackService")).steps == ["Compose Config", "Compose Pull",
+                                                                          "Compose Up"]
+
+
+def test_a_failure_with_a_trace_reads_as_one_line_with_its_causes():
+    failed = update(status="Complete", success=False, logs=[log("Deploy", success=False, stderr=(
+        "ERROR: Failed at Deploy\n\nTRACE:\n\t1: server unreachable\n\tdetail\n\t2: connection refused"))])
+    assert job_error(failed).message == "Failed at Deploy: server unreachable: connection refused"
+
+
+def test_komodos_own_users_are_named_by_their_role():
+    system = next(user for user, name in SERVICE_USERS.items() if name == "Procedure")
+    assert operator_of(system, "whatever Komodo gave") == "Procedure"
+    assert operator_of("u-1", "alice") == "alice" and operator_of("u-1") == "u-1"
+
+
+def test_a_model_answering_a_job_described_elsewhere_lists_only_its_own_fields():
+    class Described(BaseModel):
+        job_id: str
+        status: str
+        started_at: str
+        steps: list[str] = []
+
+    class Cancelled(BaseModel):
+        model_config = schema_lists_own_fields(lambda: Described)
+        job_id: str
+        status: str
+        started_at: str
+        steps: list[str] = []
+        cancelled: bool
+
+    class AllOptional(BaseModel):
+        model_config = schema_lists_own_fields(lambda: Described)
+        job_id: str = ""
+        steps: list[str] = []
+
+    schema = Cancelled.model_json_schema()
+    assert list(schema["properties"]) == ["job_id", "status", "cancelled"]
+    assert schema["required"] == ["job_id", "status", "cancelled"]
+    assert list(AllOptional.model_json_schema()["properties"]) == ["job_id"]
+    assert AllOptional.model_json_schema().get("required", []) == []
+    assert Cancelled(job_id="u1", status="running", started_at="t", cancelled=True).model_dump() == {
+        "job_id": "u1", "status": "running", "started_at": "t", "steps": [], "cancelled": True}
