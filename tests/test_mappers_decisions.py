@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from komodo_mcp.mapping.common import split_ids_and_names
 from komodo_mcp.mapping.deployments import deployment_detail, deployment_item, health, history_entry, uptime_of
-from komodo_mcp.mapping.servers import hardware, host_and_port, metrics, provider, server_detail, server_item
+from komodo_mcp.mapping.jobs import operations_named, procedure_stages, requested_services
+from komodo_mcp.mapping.servers import container_owner, hardware, host_and_port, metrics, provider, server_detail, server_item
 from komodo_mcp.mapping.stacks import (compose_content, compose_file, running_services, service_info, stack_detail,
                                        stack_item, top_level_keys)
 
@@ -264,3 +266,39 @@ def test_compose_content_prefers_komodo_then_deployed_then_remote():
     assert compose_content({"config": {}, "info": {"deployed_contents": [], "remote_contents": [{"contents": "c"}]}}) \
         == "c"
     assert compose_content({"config": {}, "info": None}) is None and compose_content({}) is None
+
+
+# Which resource a container, a job or a key belongs to
+
+def test_a_container_belongs_to_the_deployment_or_stack_komodo_names_it_after():
+    deployments = [{"name": "api", "info": {}}, {"name": "worker", "info": {"custom_name": "worker-blue"}}]
+    stacks = [{"name": "shop", "info": {"services": [{"service": "db"}, {"service": "web"}]}},
+              {"name": "empty", "info": {"services": None}}]
+    assert [container_owner(name, deployments, stacks) for name in (
+        "api", "worker-blue", "worker", "shop-db-1", "shop_web_2", "shop-web", "shop-cache-1", "shop-db-x", "other")
+    ] == ["api", "worker", None, "shop", "shop", "shop", None, None, None]
+
+
+def test_a_stack_execution_is_also_recorded_under_its_service_form():
+    assert operations_named("DeployStack") == ["DeployStack", "DeployStackService"]
+    assert operations_named("Deploy") == ["Deploy"] and operations_named("RunBuild") == ["RunBuild"]
+    assert operations_named("CreateStack") == ["CreateStack"]  # not an execution on services
+
+
+def test_the_services_a_stack_job_was_asked_for_come_from_its_first_log():
+    asked = {"logs": [{"stage": "Service/s", "stdout": "Execution requested for Stack service/s web, db"},
+                      {"stage": "Compose Up", "stdout": "Execution requested for Stack service/s other"}]}
+    assert requested_services(asked) == ["web", "db"]
+    assert requested_services({"logs": [{"stage": "Compose Up", "stdout": "x"}]}) == []
+    assert requested_services({}) == []
+
+
+def test_a_procedures_steps_are_its_enabled_stages_in_order():
+    config = {"stages": [{"name": "build"}, {"name": "skip", "enabled": False}, {"name": "deploy", "enabled": True}]}
+    assert procedure_stages(config) == ["build", "deploy"] and procedure_stages({}) == []
+
+
+def test_ids_and_names_are_asked_for_in_separate_queries():
+    assert split_ids_and_names(["api", OBJECT_ID, "web"]) == [[OBJECT_ID], ["api", "web"]]
+    assert split_ids_and_names(["api"]) == [["api"]] and split_ids_and_names([OBJECT_ID]) == [[OBJECT_ID]]
+    assert split_ids_and_names([]) == []

@@ -443,3 +443,15 @@ def test_a_model_answering_a_job_described_elsewhere_lists_only_its_own_fields()
     assert AllOptional.model_json_schema().get("required", []) == []
     assert Cancelled(job_id="u1", status="running", started_at="t", cancelled=True).model_dump() == {
         "job_id": "u1", "status": "running", "started_at": "t", "steps": [], "cancelled": True}
+
+
+def test_summary_counts_are_regrouped_under_the_statuses_list_items_show():
+    counts = {"total": 9, "running": 3, "stopped": 2, "not_deployed": 1, "unhealthy": 2, "unknown": 1}
+    assert status.summary_by_status(counts, status.DEPLOYMENT_OF_BUCKET) == {
+        "total": 9, "running": 3, "stopped": 3, "failed": 3}
+    assert status.summary_by_status({}, status.STACK_OF_BUCKET) == {"total": 0, "active": 0, "inactive": 0}
+
+
+def test_a_status_filter_describes_the_states_each_status_stands_for():
+    assert status.states_described({"running": ("running",), "stopped": ("exited", "dead")}) == \
+        "running (running); stopped (exited, dead)"
