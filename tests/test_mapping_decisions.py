@@ -22,7 +22,7 @@ from komodo_mcp.mapping.envelope import (MAX_RESULT_CHARS, MAX_STRING_CHARS, SHO
 from komodo_mcp.mapping.executions import job_fields
 from komodo_mcp.mapping.jobs import (SERVICE_USERS, base_operation, bounded, job, job_error, job_progress, operator_of,
                                      plain, schema_lists_own_fields)
-from komodo_mcp.mapping.logs import log_output
+from komodo_mcp.mapping.logs import log_lines, log_output
 from komodo_mcp.redact import MASK
 
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -317,6 +317,45 @@ def test_a_log_over_budget_keeps_the_newest_lines_and_says_what_was_cut():
     assert out.note == ("1 earlier lines (5 characters) cut to stay within 6 characters; ask for a smaller tail or "
                         "search for what you need")
     assert log_output({}, "r", "s", budget_chars=5).log == ""
+
+
+def test_a_quiet_service_keeps_its_lines_and_leaves_the_rest_of_the_budget_to_the_busy_ones():
+    busy = [f"{service}-1  | line {n}" for service in "am" for n in range(6)]  # 13 characters each
+    log = {"stdout": "\n".join([*busy, "z-1  | ok"]), "success": True}
+    out = log_output(log, "stack s", "all", 100, by_service=True)
+    # z-1 needs 10 of its 33; a-1 then has 90 // 2 = 45 (3 lines), and m-1 the 48 left (3 lines).
+    assert out.log.splitlines() == [*busy[3:6], *busy[9:12], "z-1  | ok"]
+    assert out.note == ("100 characters shared fairly between 3 services; cut: a-1 3 earlier lines (42 characters), "
+                        "m-1 3 earlier lines (42 characters); narrow with `services`, `since`, `regex` or a smaller "
+                        "`tail`")
+
+
+def test_docker_timestamps_put_both_streams_back_in_time_order():
+    log = {"stdout": "web-1  | 2026-05-01T00:00:02Z second\nweb-1  | 2026-05-01T00:00:00.5Z first\n",
+           "stderr": "db-1  | 2026-05-01T00:00:01+00:00 between\n"}
+    lines = log_lines(log, "both", stamped=True, by_service=True)
+    assert [(line.service, line.at.isoformat(), line.bare) for line in lines] == [
+        ("web-1", "2026-05-01T00:00:00.500000+00:00", "web-1  | first"),
+        ("db-1", "2026-05-01T00:00:01+00:00", "db-1  | between"),
+        ("web-1", "2026-05-01T00:00:02+00:00", "web-1  | second")]
+    assert lines[0].stamped == "web-1  | 2026-05-01T00:00:00.5Z first"
+    assert [line.bare for line in log_lines(log, "stderr", stamped=True, by_service=True)] == ["db-1  | between"]
+
+
+def test_a_deployment_log_shows_docker_timestamps_unless_asked_not_to():
+    log = {"stdout": "2026-05-01T00:00:02Z later\n2026-05-01T00:00:01Z sooner\n\n"}
+    assert log_output(log, "d", "all", 1_000, stamped=True).log == \
+        "2026-05-01T00:00:01Z sooner\n2026-05-01T00:00:02Z later"
+    assert log_output(log, "d", "all", 1_000, stamped=True, show_stamps=False).log == "sooner\nlater"
+    # Not asked for, Docker's timestamps are not there: a leading date is the container's own text, in its order.
+    assert log_output(log, "d", "all", 1_000).log == "2026-05-01T00:00:02Z later\n2026-05-01T00:00:01Z sooner"
+
+
+def test_a_log_komodo_could_not_read_says_why():
+    assert log_output({"stdout": "", "stderr": " no such container \n", "success": False}, "d", "s", 100).note == \
+        "Komodo could not read the log: no such container"
+    assert log_output({"stdout": "", "stderr": "", "success": False}, "d", "s", 100).note == \
+        "Komodo could not read the log: the command failed"
 
 
 # Execute results

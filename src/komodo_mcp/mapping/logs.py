@@ -11,9 +11,9 @@ from typing import Any
 from .models import LogOutput
 
 # `docker logs --timestamps` starts each line with an RFC 3339 time (nanoseconds, UTC); `docker compose logs` puts
-# its `service-1  | ` prefix before it.
+# its `service-1  | ` prefix before it. No `^` in the time: it is matched from the prefix's end, where `^` never matches.
 _SERVICE = re.compile(r"^(?P<service>\S+) +\| ")
-_DOCKER_TIME = re.compile(r"^(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
+_DOCKER_TIME = re.compile(r"(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ")
 
 
 @dataclass(frozen=True)
