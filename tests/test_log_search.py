@@ -177,3 +177,17 @@ async def test_a_chosen_service_and_a_container_read_with_the_same_filters(clien
     _, container = await call(client, "komodo_read_GetContainerLog", {
         "server_id": "production-api", "container": "api-v2", "tail": 120, "stream": "stderr", "regex": "reset by"})
     assert container["data"]["lines"] == 3 and container["data"]["content_origin"] == "container"
+
+
+async def test_since_keeps_a_stacks_lines_from_a_timestamp_on(client):
+    _, whole = await call(client, "komodo_read_GetStackLog", {"id": "monitoring-stack", "timestamps": True})
+    # `docker compose logs --timestamps`: each container's prefix, then Docker's time, then the line.
+    times = sorted({line.split("  | ", 1)[1].split(" ", 1)[0] for line in whole["data"]["log"].splitlines()})
+    since = times[len(times) // 2]
+    _, recent = await call(client, "komodo_read_GetStackLog", {"id": "monitoring-stack", "since": since})
+    kept = recent["data"]["log"].splitlines()
+    assert kept and all(line.split("  | ", 1)[1][:1] != "2" for line in kept)  # the stamps asked for here are hidden
+    _, stamped = await call(client, "komodo_read_GetStackLog", {"id": "monitoring-stack", "since": since,
+                                                                "timestamps": True})
+    assert {line.split("  | ", 1)[1].split(" ", 1)[0] for line in stamped["data"]["log"].splitlines()} == \
+        set(times[len(times) // 2:])
