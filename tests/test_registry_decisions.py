@@ -15,9 +15,12 @@ from mcp.server.mcpserver.resolve import Elicit
 from mcp.types import ClientCapabilities, ElicitationCapability, FormElicitationCapability, UrlElicitationCapability
 
 from komodo_mcp.client.errors import Forbidden, InvalidRequest
-from komodo_mcp.config import Settings
+from komodo_mcp.config import Instance, Settings
+from komodo_mcp.mapping.envelope import Envelope, ok
+from komodo_mcp.tools import _registry
 from komodo_mcp.tools._confirm import Confirmation, can_elicit, confirming
-from komodo_mcp.tools._registry import all_specs, in_toolset, select, to_tool, toolset_names
+from komodo_mcp.tools._registry import (ListedSpec, all_specs, build_tool, catalogue_entry, in_toolset, select, to_tool,
+                                        toolset_names, why_not_served, with_function)
 from komodo_mcp.tools._spec import ToolSpec
 
 from .conftest import call, mcp_client, settings_for
@@ -220,3 +223,82 @@ def test_confirmation_adds_only_the_confirm_argument_to_the_schema():
         "type": "boolean"}
     assert {**confirming_schema, "properties": properties} == plain_schema
     assert plain_schema["properties"]["id"]["description"]
+
+
+# Why a tool is not served, and the form a tool takes
+
+NOT_ENABLED = "is not enabled: add one of its toolsets ({}) with --toolsets (KOMODO_MCP_TOOLSETS), or name it with " \
+    "--tools (KOMODO_MCP_TOOLS)"
+ONLY_GET_SERVER = Settings(toolsets=(), tools=("komodo_read_GetServer",))
+
+
+@pytest.mark.parametrize(("name", "answer"), [
+    ("komodo_read_GetServr", "no such tool; did you mean komodo_read_GetServer?"),  # a served tool comes first
+    ("komodo_read_ListDeploymnts", "no such tool; did you mean komodo_read_ListDeployments? (komodo_read_ListDeployments "
+                                   + NOT_ENABLED.format("core, read, deployments, all") + ")"),
+    ("zzz", "no such tool; `komodo-mcp tools --toolsets all` lists them all"),
+    ("komodo_execute_Deploy", "komodo_execute_Deploy " + NOT_ENABLED.format("core, execute, deployments, all")),
+])
+def test_a_tool_that_is_not_served_says_what_would_serve_it(name, answer):
+    assert why_not_served(name, ONLY_GET_SERVER) == answer
+
+
+def test_a_tool_a_setting_leaves_out_names_the_setting_and_with_several_instances_the_toolsets_change():
+    assert why_not_served("komodo_execute_Deploy", Settings(read_only=True)) == (
+        "komodo_execute_Deploy is not enabled: the server runs --read-only (KOMODO_MCP_READ_ONLY), which only serves "
+        "read tools")
+    several = Settings(toolsets=(), instances={"prod": Instance(url="http://prod.test")})
+    assert why_not_served("komodo_execute_StartStack", several) == (
+        "komodo_execute_StartStack " + NOT_ENABLED.format("execute, stacks, all"))
+
+
+def test_with_several_instances_every_tool_but_list_instances_takes_the_instance_argument():
+    several = Settings(instances={"prod": Instance(url="http://prod.test"), "lab": Instance(url="http://lab.test")},
+                       default_instance="lab")
+    deploy = to_tool(SPEC_BY_NAME["komodo_execute_Deploy"], several).parameters
+    assert deploy["properties"]["instance"]["enum"] == ["prod", "lab"]
+    assert deploy["properties"]["instance"]["description"] == "Komodo instance (default lab)"
+    assert "id" in deploy["properties"]
+    listing = to_tool(SPEC_BY_NAME["komodo_read_ListInstances"], several).parameters
+    assert "instance" not in listing.get("properties", {})
+    assert "instance" not in to_tool(SPEC_BY_NAME["komodo_execute_Deploy"], Settings()).parameters["properties"]
+
+
+def test_a_tool_is_listed_with_the_precomputed_schemas_of_its_configuration(monkeypatch):
+    stop, deploy = SPEC_BY_NAME["komodo_execute_StopDeployment"], SPEC_BY_NAME["komodo_execute_Deploy"]
+    saved = {f"{spec.name}{suffix}": {"inputSchema": {"saved": f"{spec.name}{suffix}"}, "outputSchema": None}
+             for spec in (stop, deploy) for suffix in ("", "+confirm")}
+    monkeypatch.setattr(_registry, "precomputed_schemas", lambda: saved)
+    assert to_tool(stop, Settings(confirm=True)).parameters == {"saved": "komodo_execute_StopDeployment+confirm"}
+    assert to_tool(stop, Settings(confirm=False)).parameters == {"saved": "komodo_execute_StopDeployment"}
+    assert to_tool(deploy, Settings(confirm=True)).parameters == {"saved": "komodo_execute_Deploy"}
+
+
+async def test_a_tool_listed_from_precomputed_schemas_answers_as_the_built_tool(monkeypatch):
+    async def version(ctx: Context) -> Envelope[dict[str, Any]]:
+        return ok({"version": "2.3.2", "café": True})
+
+    spec = ToolSpec(fn=version, operation="GetThing", kind="read", family="system", title="Get thing")
+    built = build_tool(spec, Settings())
+    monkeypatch.setattr(_registry, "precomputed_schemas", lambda: {spec.name: {
+        "inputSchema": built.parameters, "outputSchema": built.output_schema}})
+    listed = to_tool(spec, Settings())
+    assert listed.output_schema == built.output_schema
+    first, again = await listed.run({}, None, convert_result=True), await listed.run({}, None, convert_result=True)
+    expected = await built.run({}, None, convert_result=True)
+    for answer in (first, again):
+        assert answer.structured_content["data"] == expected.structured_content["data"] == {
+            "version": "2.3.2", "café": True}
+        assert answer.content[0].text.startswith('{"data":{"version":"2.3.2","café":true},"status":200,')
+
+
+def test_a_tool_listed_from_the_catalogue_is_built_with_its_modules_function():
+    spec = SPEC_BY_NAME["komodo_execute_Deploy"]
+    listed = ListedSpec(fn=None, **catalogue_entry(spec))  # type: ignore[arg-type]
+    assert (listed.name, listed.description, listed.destructive) == (spec.name, spec.description, spec.destructive)
+    assert with_function(listed) is spec and with_function(spec) is spec
+
+
+def test_a_confirming_tool_keeps_the_tools_output_schema():
+    spec = SPEC_BY_NAME["komodo_execute_StopDeployment"]
+    assert build_tool(spec, Settings(confirm=True)).output_schema == build_tool(spec, Settings(confirm=False)).output_schema
