@@ -72,6 +72,13 @@ def test_a_deployment_detail_by_value():
     assert (bare.container_id, bare.metrics, bare.lastDeployedAt, bare.updatedAt) == (None, None, None, None)
 
 
+def test_a_stopped_containers_zero_stats_are_no_measurement():
+    stopped = DEPLOYMENT | {"info": DEPLOYMENT["info"] | {"state": "exited", "status": "Exited (0) 1 hour ago"}}
+    detail = deployment_detail(DEPLOYMENT_CONFIG, stopped, {}, False, container={"id": "c1"},
+                               stats={"cpu_perc": "0%"}, history=[], notes=["n"])
+    assert detail.metrics is None and detail.notes == ["n", "metrics unavailable: the container is exited"]
+
+
 @pytest.mark.parametrize(("state", "status_line", "expected"), [
     ("unhealthy", "Up 1 minute", "unhealthy"), ("running", "Up 5 seconds (health: starting)", "starting")])
 def test_a_deployment_detail_reads_health_from_both_state_and_status_line(state, status_line, expected):
