@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from komodo_mcp.client.errors import NotFound, RateLimited
 from komodo_mcp.instances import SELECTED
@@ -17,8 +17,8 @@ from komodo_mcp.mapping import status
 from komodo_mcp.mapping.common import (created_at, duration_range, env_mapping, human_duration, image_tag, iso, lines,
                                        tag_names)
 from komodo_mcp.mapping import envelope
-from komodo_mcp.mapping.envelope import (MAX_RESULT_CHARS, MAX_STRING_CHARS, SHOW_SECRETS, error_body, error_result,
-                                         komodo_error_body, ok, shown, utc_now_iso)
+from komodo_mcp.mapping.envelope import (MAX_RESULT_CHARS, MAX_STRING_CHARS, SHOW_SECRETS, envelope_result, error_body,
+                                         error_result, komodo_error_body, ok, shown, utc_now_iso)
 from komodo_mcp.mapping.executions import job_fields
 from komodo_mcp.mapping.jobs import (SERVICE_USERS, base_operation, bounded, job, job_error, job_progress, operator_of,
                                      plain, schema_lists_own_fields)
@@ -143,6 +143,22 @@ def test_an_error_names_its_job_ids_with_the_instance_only_when_several_are_conf
     assert '"running_job_ids":["prod:u1"]' in error_result(busy).content[0].text
     SELECTED.set(None)
     assert '"running_job_ids":["u1"]' in error_result(busy).content[0].text
+
+
+def test_a_success_result_is_the_envelopes_json_as_structure_and_as_compact_text(instance):
+    class Started(BaseModel):
+        job_id: str
+        started_at: datetime
+        from_: str = Field(alias="from")
+
+    result = envelope_result(ok(Started(job_id="u1", started_at=datetime(2026, 1, 26, tzinfo=timezone.utc), **{
+        "from": "café"})))
+    structured = dict(result.structured_content)
+    assert structured.pop("timestamp") and structured == {
+        "data": {"job_id": "prod:u1", "started_at": "2026-01-26T00:00:00Z", "from": "café"}, "status": 200}
+    assert result.content[0].type == "text" and json.loads(result.content[0].text) == result.structured_content
+    assert result.content[0].text.startswith('{"data":{"job_id":"prod:u1","started_at":"2026-01-26T00:00:00Z",'
+                                             '"from":"café"}')
 
 
 def test_answers_are_masked_unless_the_server_shows_secrets():
@@ -348,7 +364,18 @@ def test_a_deployment_log_shows_docker_timestamps_unless_asked_not_to():
         "2026-05-01T00:00:01Z sooner\n2026-05-01T00:00:02Z later"
     assert log_output(log, "d", "all", 1_000, stamped=True, show_stamps=False).log == "sooner\nlater"
     # Not asked for, Docker's timestamps are not there: a leading date is the container's own text, in its order.
-    assert log_output(log, "d", "all", 1_000).log == "2026-05-01T00:00:02Z later\n2026-05-01T00:00:01Z sooner"
+    assert log_output(log, "d", "all", 1_000, show_stamps=False).log == \
+        "2026-05-01T00:00:02Z later\n2026-05-01T00:00:01Z sooner"
+
+
+def test_a_deployment_log_is_one_budget_of_the_kept_lines_as_written():
+    log = {"stdout": "GET  | 200 /health\nPOST | 500 /orders  \nGET  | 200 /ready\nlimit: MAX\n"}
+    out = log_output(log, "d", "s", 40, keep=lambda line: "|" in line.bare)
+    # Outside compose logs `GET  | ` is no service prefix: one budget, the newest lines, trailing spaces kept.
+    assert out.log.splitlines() == ["POST | 500 /orders  ", "GET  | 200 /ready"]
+    assert out.note == ("1 earlier lines (19 characters) cut to stay within 40 characters; ask for a smaller tail or "
+                        "search for what you need")
+    assert log_output(log, "d", "s", 100).log.splitlines()[-1] == "limit: MAX"
 
 
 def test_a_log_komodo_could_not_read_says_why():
@@ -426,11 +453,11 @@ def test_a_procedures_steps_are_its_own_stages_as_its_log_reports_them():
     stdout = ("INFO: Executing stage: 'build'\nINFO: Finished stage 'build'\n"
               "INFO: Executing stage: 'deploy'\nINFO: Executing stage: 'extra'\n")
     running = update(operation="RunProcedure", logs=[log("Execute procedure", stdout=stdout)])
-    progress = job_progress(running, ["build", "deploy"])
-    assert (progress.steps, progress.finished, progress.current) == (["build", "deploy", "extra"], 1, "deploy")
-    assert job(running, "u1", None, planned=["build", "deploy"]).steps == ["build", "deploy", "extra"]
-    assert job_fields(running, "u1", None, "unknown", "m", [], False, ["build", "deploy"])["steps"] == \
-        ["build", "deploy", "extra"]
+    planned = ["build", "deploy", "notify"]
+    progress = job_progress(running, planned)
+    assert (progress.steps, progress.finished, progress.current) == ([*planned, "extra"], 1, "deploy")
+    assert job(running, "u1", None, planned=planned).steps == [*planned, "extra"]
+    assert job_fields(running, "u1", None, "unknown", "m", [], False, planned)["steps"] == [*planned, "extra"]
     for not_yet in ([], [log("Execute procedure")]):  # no log yet, or one without output
         waiting = job_progress(update(operation="RunProcedure", logs=not_yet), ["build"])
         assert (waiting.steps, waiting.finished, waiting.current) == (["build"], 0, "build")
