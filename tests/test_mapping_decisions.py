@@ -356,6 +356,10 @@ def test_docker_timestamps_put_both_streams_back_in_time_order():
         ("web-1", "2026-05-01T00:00:02+00:00", "web-1  | second")]
     assert lines[0].stamped == "web-1  | 2026-05-01T00:00:00.5Z first"
     assert [line.bare for line in log_lines(log, "stderr", stamped=True, by_service=True)] == ["db-1  | between"]
+    unstamped = {"stdout": "2026-05-01T00:00:02Z later\nno time here\n2026-05-01T00:00:01Z sooner\n"}
+    # A line without a time leaves the order as Komodo sent it.
+    assert [line.stamped for line in log_lines(unstamped, "both", stamped=True, by_service=False)] == \
+        unstamped["stdout"].splitlines()
 
 
 def test_a_deployment_log_shows_docker_timestamps_unless_asked_not_to():
@@ -369,13 +373,13 @@ def test_a_deployment_log_shows_docker_timestamps_unless_asked_not_to():
 
 
 def test_a_deployment_log_is_one_budget_of_the_kept_lines_as_written():
-    log = {"stdout": "GET  | 200 /health\nPOST | 500 /orders  \nGET  | 200 /ready\nlimit: MAX\n"}
+    log = {"stdout": "GET  | 200 /health\nlimit: MAX\nPOST | 500 /orders\nGET  | 200 /ready  \n"}
     out = log_output(log, "d", "s", 40, keep=lambda line: "|" in line.bare)
     # Outside compose logs `GET  | ` is no service prefix: one budget, the newest lines, trailing spaces kept.
-    assert out.log.splitlines() == ["POST | 500 /orders  ", "GET  | 200 /ready"]
+    assert out.log.splitlines() == ["POST | 500 /orders", "GET  | 200 /ready  "]
     assert out.note == ("1 earlier lines (19 characters) cut to stay within 40 characters; ask for a smaller tail or "
                         "search for what you need")
-    assert log_output(log, "d", "s", 100).log.splitlines()[-1] == "limit: MAX"
+    assert log_output({"stdout": "limit: MAX\n"}, "d", "s", 100).log == "limit: MAX"
 
 
 def test_a_log_komodo_could_not_read_says_why():
