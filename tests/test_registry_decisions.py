@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from mcp.server.elicitation import AcceptedElicitation, DeclinedElicitation
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit
 from mcp.types import ClientCapabilities, ElicitationCapability, FormElicitationCapability, UrlElicitationCapability
 
@@ -302,3 +303,10 @@ def test_a_tool_listed_from_the_catalogue_is_built_with_its_modules_function():
 def test_a_confirming_tool_keeps_the_tools_output_schema():
     spec = SPEC_BY_NAME["komodo_execute_StopDeployment"]
     assert build_tool(spec, Settings(confirm=True)).output_schema == build_tool(spec, Settings(confirm=False)).output_schema
+
+
+async def test_a_misspelt_argument_is_refused_naming_the_tool_and_the_closest_parameter():
+    tool = build_tool(SPEC_BY_NAME["komodo_read_GetDeployment"], Settings())
+    with pytest.raises(ToolError) as caught:
+        await tool.run({"idd": "api"}, None)
+    assert "unknown argument 'idd' (did you mean 'id'?); komodo_read_GetDeployment takes: id" in str(caught.value)
