@@ -9,7 +9,7 @@ import time
 import pytest
 
 from komodo_mcp import redact as redact_module
-from komodo_mcp.audit import AuditLog, mask_arguments
+from komodo_mcp.audit import MAX_ARGUMENT_CHARS, AuditLog, mask_arguments
 from komodo_mcp.redact import MASK, is_secret_key, redact, register_secret
 
 
@@ -53,6 +53,21 @@ def test_credential_headers_are_masked_in_any_text():
 def test_text_without_secrets_and_other_values_pass_unchanged():
     assert redact("nothing to hide here") == "nothing to hide here"
     assert redact(42) == 42 and redact(None) is None and redact(1.5) == 1.5
+
+
+def test_assignments_mask_the_value_and_keep_its_quotes_and_a_flag_stays():
+    assert redact("api_secret=Xk9abc") == f"api_secret={MASK}"  # an unquoted value, whatever its first letter
+    assert redact("password: 'hunter2'") == f"password: '{MASK}'"
+    assert redact("password = true; secret: false") == "password = true; secret: false"  # a flag says nothing
+
+
+def test_a_quoted_value_is_looked_into_for_assignments():
+    assert redact('environment = "DB_PASSWORD=x"') == f'environment = "DB_PASSWORD={MASK}"'
+    assert redact("command: 'API_TOKEN=abc123 run'") == f"command: 'API_TOKEN={MASK} run'"
+
+
+def test_a_password_in_a_url_is_masked_and_the_rest_stays_readable():
+    assert redact("postgres://app:hunter2@db:5432/app") == f"postgres://app:{MASK}@db:5432/app"
 
 
 def test_which_environment_keys_are_credentials():
@@ -105,3 +120,11 @@ def test_audit_times_are_utc_whatever_the_local_zone(monkeypatch, tmp_path):
         monkeypatch.undo()
         time.tzset()
     assert before <= json.loads(path.read_text())["ts"] <= after
+
+
+def test_a_long_audit_argument_is_masked_whole_then_cut():
+    exactly = "x" * MAX_ARGUMENT_CHARS
+    assert mask_arguments({"note": exactly}) == {"note": exactly}
+    long = "password=hunter2 " + "x" * MAX_ARGUMENT_CHARS
+    assert mask_arguments({"note": long}) == {
+        "note": f"{f'password={MASK} ' + 'x' * MAX_ARGUMENT_CHARS}"[:MAX_ARGUMENT_CHARS] + "… [517 characters]"}
