@@ -696,3 +696,14 @@ def test_outside_a_tool_call_each_request_spends_a_token():
     bucket.admit()
     with pytest.raises(RateLimited):
         bucket.admit()
+
+
+async def test_a_clients_rate_limit_refills_on_the_clock_it_is_given():
+    clock, komodo = ManualClock(), ScriptedKomodo(answer({}))
+    client = KomodoClient(settings_for(URL, rate_limit_per_minute=60, rate_limit_burst=1),
+                          transport=httpx2.MockTransport(komodo), clock=clock)
+    await client.read("GetVersion")
+    with pytest.raises(RateLimited):
+        await client.read("GetVersion")
+    clock.now += 1.0
+    assert await client.read("GetVersion") == {} and len(komodo.requests) == 2
