@@ -248,9 +248,28 @@ def test_a_tool_a_setting_leaves_out_names_the_setting_and_with_several_instance
     assert why_not_served("komodo_execute_Deploy", Settings(read_only=True)) == (
         "komodo_execute_Deploy is not enabled: the server runs --read-only (KOMODO_MCP_READ_ONLY), which only serves "
         "read tools")
+    assert why_not_served("komodo_execute_Deploy", Settings(disable_destructive=True, toolsets=(), tools=(
+        "komodo_execute_DestroyDeployment",))).endswith("add one of its toolsets (core, execute, deployments, all) "
+                                                          "with --toolsets (KOMODO_MCP_TOOLSETS), or name it with "
+                                                          "--tools (KOMODO_MCP_TOOLS)")
+    assert why_not_served("komodo_execute_DestroyDeployment", Settings(disable_destructive=True)) == (
+        "komodo_execute_DestroyDeployment is not enabled: it is destructive and the server runs --disable-destructive "
+        "(KOMODO_MCP_DISABLE_DESTRUCTIVE)")
+    assert why_not_served("komodo_read_GetStack", Settings(exclude_tools=("komodo_read_GetStack",))) == (
+        "komodo_read_GetStack is not enabled: --exclude-tools (KOMODO_MCP_EXCLUDE_TOOLS) leaves it out")
+    assert why_not_served("komodo_execute_Deploy", Settings(deny=("lifecycle",))).startswith(
+        "komodo_execute_Deploy is not enabled: the policy denies lifecycle")
     several = Settings(toolsets=(), instances={"prod": Instance(url="http://prod.test")})
     assert why_not_served("komodo_execute_StartStack", several) == (
         "komodo_execute_StartStack " + NOT_ENABLED.format("execute, stacks, all"))
+
+
+def test_with_several_instances_the_core_toolset_lists_instances_instead_of_start_stack():
+    names = {spec.name for spec in select(Settings(toolsets=("core",), instances={
+        "prod": Instance(url="http://prod.test")}))}
+    assert "komodo_read_ListInstances" in names and "komodo_execute_StartStack" not in names
+    alone = {spec.name for spec in select(Settings(toolsets=("core",)))}
+    assert "komodo_execute_StartStack" in alone and "komodo_read_ListInstances" not in alone
 
 
 def test_with_several_instances_every_tool_but_list_instances_takes_the_instance_argument():
@@ -277,16 +296,18 @@ def test_a_tool_is_listed_with_the_precomputed_schemas_of_its_configuration(monk
 
 async def test_a_tool_listed_from_precomputed_schemas_answers_as_the_built_tool(monkeypatch):
     async def version(ctx: Context) -> Envelope[dict[str, Any]]:
-        return ok({"version": "2.3.2", "café": True})
+        return ok({"version": "2.3.2", "café": ctx == "the request's context"})
 
     spec = ToolSpec(fn=version, operation="GetThing", kind="read", family="system", title="Get thing")
     built = build_tool(spec, Settings())
     monkeypatch.setattr(_registry, "precomputed_schemas", lambda: {spec.name: {
         "inputSchema": built.parameters, "outputSchema": built.output_schema}})
     listed = to_tool(spec, Settings())
-    assert listed.output_schema == built.output_schema
-    first, again = await listed.run({}, None, convert_result=True), await listed.run({}, None, convert_result=True)
-    expected = await built.run({}, None, convert_result=True)
+    assert (listed.name, listed.title, listed.description, listed.annotations, listed.output_schema) == (
+        built.name, built.title, built.description, built.annotations, built.output_schema)
+    context = "the request's context"
+    first, again = await listed.run({}, context, convert_result=True), await listed.run({}, context, convert_result=True)
+    expected = await built.run({}, context, convert_result=True)
     for answer in (first, again):
         assert answer.structured_content["data"] == expected.structured_content["data"] == {
             "version": "2.3.2", "café": True}
