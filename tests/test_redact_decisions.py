@@ -70,6 +70,24 @@ def test_a_password_in_a_url_is_masked_and_the_rest_stays_readable():
     assert redact("postgres://app:hunter2@db:5432/app") == f"postgres://app:{MASK}@db:5432/app"
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("java --db-password=hunter2 -Ddb.password=hunter2 -jar app.jar",
+     f"java --db-password={MASK} -Ddb.password={MASK} -jar app.jar"),
+    ("cmd --password hunter2 --port 80", f"cmd --password {MASK} --port 80"),
+    ("https://x/y?password=hunter2&page=1", f"https://x/y?password={MASK}&page=1"),
+    ("url=http://h/?token=abcdef123456", f"url=http://h/?token={MASK}"),
+    ("ARGS=--db-password=hunter2", f"ARGS=--db-password={MASK}"),
+    ("opts=x:password=hunter2", f"opts=x:password={MASK}"),
+    ("url=redis://h:6379?password=hunter2", f"url=redis://h:6379?password={MASK}"),
+    ("run --name web -p 80:80 --restart=always nginx", "run --name web -p 80:80 --restart=always nginx"),
+    ("ls -la --- a-b-c?x=1&y=2", "ls -la --- a-b-c?x=1&y=2"),
+])
+def test_secrets_in_command_line_flags_and_url_queries_are_masked(text, expected):
+    """Komodo shows commands (a container's, a step's) and URLs: a flag or a query parameter named like a credential
+    keeps its name and loses its value; other flags and parameters stay readable."""
+    assert redact(text) == expected
+
+
 def test_which_environment_keys_are_credentials():
     for key in ("DB_PASSWORD", "PASSWD", "pass", "CLIENT_SECRET", "GITHUB_TOKEN", "SSH_KEY", "KEY", "APIKEY",
                 "api_key", "PRIVATE_PEM", "AWS_CREDENTIALS", "NPM_AUTH"):

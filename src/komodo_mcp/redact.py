@@ -32,6 +32,12 @@ _SHAPES = re.compile("|".join((
     r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",  # JWTs
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
 )))
+# A secret-keyed value where `_ASSIGNMENT` does not look: a command-line flag (`--db-password=…`, `-Ddb.password=…`,
+# `--password …`), a URL query (`?token=…&…`) or inside another value (`ARGS=--db-password=…`, `opts=x:password=…`).
+# Keys start only at the text's start or after a separator and are at most 64 characters: linear on long words.
+_SECRET_KEY_START = re.compile(r"(?:^|(?<=[\s?&;=:]))(?:--?|-D)?(?P<key>[A-Za-z][A-Za-z0-9_.-]{0,63})=")
+_VALUE_RUN = re.compile(r"""[^\s&;,"'}\]?#]+""")
+_FLAG_THEN_VALUE = re.compile(r"(?:^|(?<=\s))--?(?P<key>[A-Za-z][A-Za-z0-9_.-]{0,63})[ \t]+(?P<value>[^\s-]\S*)")
 # scheme://user:password@host: the password goes, the rest stays readable.
 _URL_PASSWORD = re.compile(r"(?P<head>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@\"'<>]*:)(?P<password>[^\s@/\"'<>]+)(?=@)")
 
@@ -61,16 +67,42 @@ def _mask_assignments(text: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Scrub known secrets, credential headers, secret-keyed assignments and credential-shaped values."""
+    """Scrub known secrets, credential headers, secret-keyed assignments (also as command-line flags, in URL queries
+    and inside other values) and credential-shaped values."""
     for secret in _SECRET_VALUES:
         if secret in text:
             text = text.replace(secret, MASK)
     if ":" not in text and "=" not in text:  # most strings (names, ids, states): no header, URL or assignment
-        return _SHAPES.sub(MASK, text)
+        text = _SHAPES.sub(MASK, text)
+        return _FLAG_THEN_VALUE.sub(_masked_value, text) if "-" in text else text
     text = _HEADER.sub(lambda m: m[1] + m[2] + MASK, text)
     text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
     text = _SHAPES.sub(MASK, text)
-    return _mask_assignments(text)
+    text = _mask_assignments(text)
+    if "-" in text:
+        text = _FLAG_THEN_VALUE.sub(_masked_value, text)
+    return _mask_embedded(text) if "=" in text else text
+
+
+def _mask_embedded(text: str) -> str:
+    """`_SECRET_KEY_START`'s secret keys with their values masked. The keys are found without taking their values,
+    so a key inside another value is seen too; a value is read only once (keys inside a masked value are skipped)."""
+    pieces, done = [], 0
+    for match in _SECRET_KEY_START.finditer(text):
+        if match.start() < done or not is_secret_key(match["key"]):
+            continue
+        value = _VALUE_RUN.match(text, match.end())
+        if value:
+            pieces += [text[done:match.end()], MASK]
+            done = value.end()
+    return "".join(pieces) + text[done:] if pieces else text
+
+
+def _masked_value(match: re.Match[str]) -> str:
+    """The match with its value masked when its key names a secret."""
+    if not is_secret_key(match["key"]):
+        return match[0]
+    return match[0][:match.start("value") - match.start()] + MASK
 
 
 def redact(value: Any) -> Any:
