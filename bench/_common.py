@@ -22,7 +22,8 @@ def free_port() -> int:
 def start_http_server(komodo_url: str, source: str | None = None) -> tuple[subprocess.Popen, str]:
     """A komodo-mcp HTTP server process; `source`: another checkout's `src` to run instead (e.g. a baseline)."""
     port = free_port()
-    env = {**os.environ, **({"PYTHONPATH": source} if source else {}), "KOMODO_URL": komodo_url, "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET,
+    env = {**os.environ, **({"PYTHONPATH": source} if source else {}), "KOMODO_URL": komodo_url,
+           "KOMODO_API_KEY": ADMIN_KEY, "KOMODO_API_SECRET": ADMIN_SECRET,
            "KOMODO_MCP_RATE_LIMIT": "0", "KOMODO_MCP_LOG_LEVEL": "WARNING", "KOMODO_MCP_AUDIT_LOG": "off",
            "KOMODO_MCP_TOOLSETS": "all"}
     process = subprocess.Popen([sys.executable, "-m", "komodo_mcp", "--transport", "http", "--port", str(port)],

@@ -259,7 +259,8 @@ def _tools(settings: Any, as_json: bool) -> int:
     tools = [to_tool(spec, settings) for spec in specs]
     if as_json:
         print(json.dumps([{"name": t.name, "title": t.title, "description": t.description,
-                           "kind": spec.kind, "toolsets": toolsets_of(spec, bool(settings.instances)), "categories": sorted(categories_of(spec)),
+                           "kind": spec.kind, "toolsets": toolsets_of(spec, bool(settings.instances)),
+                           "categories": sorted(categories_of(spec)),
                            "inputSchema": t.parameters, "annotations": t.annotations.model_dump(by_alias=True,
                            exclude_none=True)} for spec, t in zip(specs, tools)], indent=2))
         return 0

@@ -33,8 +33,9 @@ _SHAPES = re.compile("|".join((
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
 )))
 # A secret-keyed value where `_ASSIGNMENT` does not look: a command-line flag (`--db-password=…`, `-Ddb.password=…`,
-# `--password …`), a URL query (`?token=…&…`) or inside another value (`ARGS=--db-password=…`, `opts=x:password=…`).
-# Keys start only at the text's start or after a separator and are at most 64 characters: linear on long words.
+# `--password …`), a URL query (`?token=…&…`) or inside another value (`ARGS=--db-password=…`,
+# `opts=x:password=…`). Keys start only at the text's start or after a separator and are at most 64 characters:
+# linear on long words.
 _SECRET_KEY_START = re.compile(r"(?:^|(?<=[\s?&;=:]))(?:--?|-D)?(?P<key>[A-Za-z][A-Za-z0-9_.-]{0,63})=")
 _VALUE_RUN = re.compile(r"""[^\s&;,"'}\]?#]+""")
 _FLAG_THEN_VALUE = re.compile(r"(?:^|(?<=\s))--?(?P<key>[A-Za-z][A-Za-z0-9_.-]{0,63})[ \t]+(?P<value>[^\s-]\S*)")

@@ -50,8 +50,8 @@ AUTH_ERROR, RATE_LIMIT_ERROR (retry_after), NETWORK_ERROR, TIMEOUT_ERROR, INTERN
 Answers are {"data", "status", "timestamp"} and carry every field their tool's outputSchema names, null when Komodo
 has no value. Times are ISO 8601 UTC; tags are tag names. A list answer is a page: items, total (across all
 pages; Komodo's count of a whole kind is reused for up to 30 s), page, pageSize, totalPages. An execute tool
-answers the job it started: job_id, status, operation, message, started_at, completed_at, duration, success (once it ended), error {code, message}, steps (logged, then still
-expected), current_step (the one in progress), log_url (its page in Komodo), estimated_duration (range of past runs,
+answers the job it started: job_id, status, operation, message, started_at, completed_at, duration, success (once
+it ended), error {code, message}, steps (logged, then still expected), current_step (the one in progress), log_url (its page in Komodo), estimated_duration (range of past runs,
 or 'unknown'), ignored_options (options Komodo has no equivalent for), logs (each step's output, when the call
 waited), timed_out (the wait ended; the job goes on), then its target's fields."""
 
@@ -149,7 +149,8 @@ def instance_denial_body(name: str, instance: str, category: str, setting: str) 
     """A tool served for some instances but denied on this one, by the instance's own policy (a server-wide denial
     leaves the tool out altogether): FORBIDDEN before any Komodo request, naming the setting."""
     return error_body("FORBIDDEN", 403, f"{name} is not enabled on instance {instance!r}: "
-                      f"{instance_denial_text(instance, category, setting)}", {"category": category, "setting": f"instances.{instance}.{setting}", "instance": instance})
+                      f"{instance_denial_text(instance, category, setting)}",
+                      {"category": category, "setting": f"instances.{instance}.{setting}", "instance": instance})
 
 
 def caller_of(context: Context[App, Any] | None) -> str:

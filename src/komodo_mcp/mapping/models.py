@@ -25,7 +25,8 @@ class LazyModel(BaseModel):
 
 class Page(LazyModel, Generic[Item]):
     items: list[Item]
-    total: int = Field(description="Matching items across all pages; an unfiltered list reuses Komodo's count of the kind for up to 30 s")
+    total: int = Field(description="Matching items across all pages; an unfiltered list reuses Komodo's count of the "
+                                   "kind for up to 30 s")
     page: int
     pageSize: int
     totalPages: int
