@@ -348,6 +348,8 @@ def check_policy(settings: Settings) -> None:
 
 
 CONNECTION_SETTINGS = ("url", "ui_url", "api_key", "api_secret", "jwt", "username", "password")
+# Credentials that only work together, for the server's own Komodo and each instance alike: (set, needs).
+CREDENTIAL_PAIRS = (("api_key", "api_secret"), ("api_secret", "api_key"), ("username", "password"))
 
 
 def check_instances(settings: Settings) -> None:
@@ -367,7 +369,7 @@ def check_instances(settings: Settings) -> None:
                               "starting with a letter)")
         for field in ("url", "ui_url"):
             _http_url(f"instance {name!r} {field}", getattr(instance, field), required=field == "url")
-        for one, other in (("api_key", "api_secret"), ("api_secret", "api_key"), ("username", "password")):
+        for one, other in CREDENTIAL_PAIRS:
             if getattr(instance, one) and not getattr(instance, other):
                 raise ConfigError(f"instance {name!r}: {one} is set but {other} is not: set both")
     if settings.default_instance and settings.default_instance not in settings.instances:
@@ -387,7 +389,7 @@ def check_consistency(settings: Settings) -> None:
         if not (field == "url" and settings.demo):  # the demo serves its own Komodo
             _http_url(_named(field), getattr(settings, field))
     check_instances(settings)
-    for one, other in (("api_key", "api_secret"), ("api_secret", "api_key"), ("username", "password")):
+    for one, other in CREDENTIAL_PAIRS:
         if getattr(settings, one) and not getattr(settings, other):
             raise ConfigError(f"{_named(one)} is set but {_named(other)} is not: set both")
     check_policy(settings)
